@@ -1,0 +1,5 @@
+"""`python -m strataudit` runs the command line."""
+
+from strataudit.cli import main
+
+main()

@@ -1,0 +1,122 @@
+"""The audit pipeline for one or many plans: file -> model -> facts -> engine -> findings.
+
+It never exits and never prints: input errors become part of the result, so one bad plan does
+not stop the others from being audited and reported.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from strataudit.compiler import compile_rules
+from strataudit.engine import Engine
+from strataudit.errors import InputError, InputProblem
+from strataudit.facts import build_facts
+from strataudit.findings import Finding, build_findings
+from strataudit.loader import LoadedPlan, display_name, load_plan
+from strataudit.rulefile import RuleSet
+from strataudit.source import load_document
+
+PLAN_SUFFIXES = (".yaml", ".yml", ".json")
+CONFIG_NAME = "strataudit.yaml"
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """The outcome for one audited file: its findings, or the input error that stopped it."""
+
+    file: str
+    plan_id: str | None
+    findings: tuple[Finding, ...] = ()
+    error: InputProblem | None = None
+    plan: LoadedPlan | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A plan to audit: a path (or standard input when `text` is given) and its display name."""
+
+    path: Path | None
+    display: str
+    text: str | None = None
+
+
+class Auditor:
+    """Compiles a rule set once, then audits plans one after another on one engine."""
+
+    def __init__(self, ruleset: RuleSet) -> None:
+        self.ruleset = ruleset
+        self.program = compile_rules(list(ruleset))
+        self.engine = Engine(self.program)
+
+    def findings(self, loaded: LoadedPlan) -> list[Finding]:
+        assert loaded.plan.plan is not None
+        base = build_facts(loaded.plan)
+        matches = self.engine.run(base.facts)
+        return build_findings(matches, self.ruleset, base, loaded.locator, loaded.plan.plan.id)
+
+    def audit(self, target: Target) -> PlanResult:
+        try:
+            loaded = load_plan(target.path, target.display, target.text)
+        except InputError as exc:
+            return PlanResult(target.display, None, error=exc.problem)
+        assert loaded.plan.plan is not None
+        return PlanResult(loaded.file, loaded.plan.plan.id, tuple(self.findings(loaded)),
+                          plan=loaded)
+
+
+@dataclass
+class Discovery:
+    """What a set of command-line paths names: plans to audit, skipped files, path errors."""
+
+    targets: list[Target] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    errors: list[InputProblem] = field(default_factory=list)
+
+
+def discover(paths: list[str], stdin_text: str | None = None) -> Discovery:
+    """Files named are plans; directories yield their plans that no other file includes."""
+    found = Discovery()
+    for raw in paths:
+        if raw == "-":
+            found.targets.append(Target(None, "<stdin>", stdin_text or ""))
+            continue
+        path = Path(raw)
+        if path.is_dir():
+            _discover_dir(path, found)
+        else:
+            found.targets.append(Target(path, display_name(path)))
+    return found
+
+
+def _plan_files(directory: Path) -> Iterator[Path]:
+    for root, dirs, files in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if name.endswith(PLAN_SUFFIXES) and name != CONFIG_NAME:
+                yield Path(root) / name
+
+
+def _discover_dir(directory: Path, found: Discovery) -> None:
+    plans: list[Path] = []
+    included: set[str] = set()
+    for path in _plan_files(directory):
+        try:
+            doc = load_document(path, display_name(path))
+        except InputError as exc:
+            found.errors.append(exc.problem)
+            continue
+        data = doc.data
+        if not isinstance(data, dict) or "strataudit" not in data:
+            found.skipped.append(display_name(path))
+            continue
+        plans.append(path)
+        for name in data.get("include") or []:
+            if isinstance(name, str):
+                included.add(os.path.realpath(path.parent / name))
+    for path in plans:
+        if os.path.realpath(path) not in included:
+            found.targets.append(Target(path, display_name(path)))

@@ -1,0 +1,186 @@
+"""The command line: the only place that prints to stderr and exits.
+
+Exit codes (cli-and-report.md): 0 the gate passed, 1 it failed, 2 something given could not be
+used (2 wins over 1). No traceback reaches the user unless `--debug` asks for it.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from strataudit import __version__
+
+F = TypeVar("F", bound=Callable[..., Any])
+FORMATS = ("text", "json")
+
+
+def _fail(message: str, code: int = 2) -> None:
+    click.echo(message, err=True)
+    sys.exit(code)
+
+
+def guarded(func: F) -> F:
+    """Input errors become `file:line:col: message` + hint and exit 2; bugs say so, exit 2."""
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from strataudit.errors import InputError
+
+        debug = kwargs.get("debug", False)
+        try:
+            return func(*args, **kwargs)
+        except InputError as exc:
+            if debug:
+                traceback.print_exc()
+            _fail("error: " + exc.problem.render())
+        except (click.ClickException, click.exceptions.Exit, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if debug:
+                traceback.print_exc()
+            _fail(f"internal error: {exc}\n  (run again with --debug for the traceback; "
+                  "please report it)")
+    return wrapper  # type: ignore[return-value]
+
+
+def _split(values: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(v.strip() for value in values for v in value.split(",") if v.strip())
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="strataudit")
+def main() -> None:
+    """Audit marketing strategy plans against a catalogue of declarative rules."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text",
+              show_default=True, help="Report format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the report to this file instead of standard output.")
+@click.option("--rules", "packs", multiple=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Extra rule pack directory (repeatable).")
+@click.option("--select", multiple=True, help="Only these rule ids or categories.")
+@click.option("--ignore", multiple=True, help="Skip these rule ids or categories.")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]),
+              default="error", show_default=True, help="Lowest severity that fails the gate.")
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+@guarded
+def audit(paths: tuple[str, ...], fmt: str, output: Path | None, packs: tuple[Path, ...],
+          select: tuple[str, ...], ignore: tuple[str, ...], fail_on: str, debug: bool) -> None:
+    """Audit plan files, or every plan under a directory (`-` reads standard input)."""
+    from strataudit.audit import Auditor, discover
+    from strataudit.gate import FAIL_LEVELS, judge
+    from strataudit.reports import REGISTRY
+    from strataudit.reports.base import Report
+    from strataudit.rulefile import check_known_ids, load_ruleset
+
+    ruleset = load_ruleset(packs)
+    select, ignore = _split(select), _split(ignore)
+    check_known_ids(select, ruleset, "--select")
+    check_known_ids(ignore, ruleset, "--ignore")
+    ruleset = ruleset.select(select, ignore)
+    stdin_text = None
+    if "-" in paths:
+        from strataudit.source import decode
+
+        stdin_text = decode(sys.stdin.buffer.read(), "<stdin>")
+    found = discover(list(paths), stdin_text)
+    auditor = Auditor(ruleset)
+    results = [auditor.audit(target) for target in found.targets]
+    errors = tuple(found.errors) + tuple(r.error for r in results if r.error is not None)
+    level = FAIL_LEVELS[fail_on]
+    verdict = judge(results, level, run_errors=len(found.errors))
+    report = Report(tuple(results), errors, tuple(found.skipped), verdict, ruleset, level)
+    text = REGISTRY[fmt](report)
+    if output is not None:
+        output.write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+    if fmt != "text" or output is not None:
+        for error in errors:
+            click.echo("error: " + error.render(), err=True)
+    sys.exit(verdict.exit_code)
+
+
+@main.group()
+def rules() -> None:
+    """The rule catalogue: list, show, test."""
+
+
+@rules.command("list")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--rules", "packs", multiple=True,
+              type=click.Path(file_okay=False, path_type=Path))
+@guarded
+def rules_list(fmt: str, packs: tuple[Path, ...]) -> None:
+    """Every rule: id, severity, category, title."""
+    from tabulate import tabulate
+
+    from strataudit.rulefile import description, load_ruleset
+
+    ruleset = load_ruleset(packs)
+    if fmt == "json":
+        click.echo(json.dumps([description(r) for r in ruleset], indent=2))
+        return
+    rows = [(r.id, r.spec.severity, r.category, r.spec.title) for r in ruleset]
+    click.echo(tabulate(rows, headers=["id", "severity", "category", "title"]))
+
+
+@rules.command("show")
+@click.argument("rule_id")
+@click.option("--rules", "packs", multiple=True,
+              type=click.Path(file_okay=False, path_type=Path))
+@guarded
+def rules_show(rule_id: str, packs: tuple[Path, ...]) -> None:
+    """One rule's documentation: what it flags, why, an example, the fix."""
+    from strataudit.docs import rule_markdown
+    from strataudit.rulefile import load_ruleset
+
+    ruleset = load_ruleset(packs)
+    rule = ruleset.by_id.get(rule_id.upper())
+    if rule is None:
+        _fail(f"error: no rule `{rule_id}`; see `strataudit rules list`")
+        return
+    click.echo(rule_markdown(rule))
+
+
+@rules.command("test")
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--debug", is_flag=True)
+@guarded
+def rules_test(directory: Path | None, debug: bool) -> None:
+    """Run the examples of the built-in rules, or of the pack in DIRECTORY."""
+    from strataudit.audit import Auditor
+    from strataudit.examples import run_examples
+    from strataudit.rulefile import load_ruleset
+
+    packs = (directory,) if directory else ()
+    ruleset = load_ruleset(packs)
+    tested = [r for r in ruleset if (r.builtin if directory is None else not r.builtin)]
+    outcomes = run_examples(Auditor(ruleset), tested)
+    bad = [o for o in outcomes if not o.ok]
+    for o in bad:
+        click.echo(f"FAIL {o.rule} {o.example}: {o.problem}")
+    rules_bad = sorted({o.rule for o in bad})
+    click.echo(f"{len(tested) - len(rules_bad)} rules behaved, {len(rules_bad)} misbehaved "
+               f"({len(outcomes)} examples)")
+    sys.exit(1 if bad else 0)
+
+
+@main.command()
+@guarded
+def schema() -> None:
+    """Print the JSON Schema of the plan format (for editors and validators)."""
+    from strataudit.model import Plan
+
+    click.echo(json.dumps(Plan.model_json_schema(), indent=2))

@@ -1,0 +1,233 @@
+"""The only module that touches durable-rules: a synchronous host, sessions, and the hazards.
+
+Each defence below answers a hazard of `shared/notes/durable-rules.md`:
+1. absence depends on arrival order: checks start with a trigger asserted last (compiler.py);
+2. assertion is asynchronous: `SyncHost` starts no timer threads, and `_drain` runs every
+   action still pending on the caller's thread until none is, before anything is read;
+3. 32-bit hashes: every fact id is checked unique by its FNV-1a hash within the session, and
+   session ids come from a pool whose hashes are distinct;
+4. facts no rule can use: only fact types some pattern names are asserted, and the engine's
+   `MessageNotHandledException` for the rest is expected and handled;
+5. swallowed action errors: actions record their exception, and the session state is checked
+   after every assertion; either makes the audit fail loudly (`EngineError`);
+6. state lives per session: deleted after each plan; at most 1,024 live sessions;
+7. 512 rules sharing a first test hang: checks are chunked (compiler.MAX_CHECKS_PER_RULESET).
+8. a Host is not thread-safe: one per `Engine`, parallel audits use processes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import durable_rules_engine
+from durable.engine import Host, MessageNotHandledException
+
+from strataudit.compiler import TRIGGER, Check, Derive, Program, bind_template
+
+MAX_LIVE_SESSIONS = 1024
+MAX_DERIVED_FACTS = 1_000_000
+BATCH = 2000
+
+
+class EngineError(RuntimeError):
+    """The engine did not give a trustworthy answer; the audit must not pass silently."""
+
+
+def fnv32(text: str) -> int:
+    """durable-rules' 32-bit FNV-1a over UTF-8 bytes (signed char on x86, as the engine)."""
+    h = 2166136261
+    for b in text.encode():
+        if b >= 128:
+            b = (b - 256) & 0xFFFFFFFF
+        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
+    return h
+
+
+@dataclass(frozen=True)
+class Match:
+    """One firing of a check: which rule case, and the facts its patterns bound."""
+
+    rule_id: str
+    case_index: int
+    facts: dict[str, dict[str, Any]]
+
+
+class SyncHost(Host):
+    """A durable-rules Host whose actions run only on the caller's thread (no timer threads)."""
+
+    def __init__(self, actions: dict[str, Callable[[Any], None]]) -> None:
+        self._actions_by_name = actions
+        super().__init__()
+
+    def _run(self) -> None:  # the base class starts two timer threads here (hazard 2)
+        return None
+
+    def get_action(self, action_name: str) -> Callable[[Any], None]:
+        return self._actions_by_name[action_name]
+
+
+class _Session:
+    """Per-plan bookkeeping: the ids asserted (by hash), what fired, what went wrong."""
+
+    def __init__(self, sid: str) -> None:
+        self.sid = sid
+        self.hashes: set[int] = set()
+        self.derived: set[str] = set()
+        self.matches: list[Match] = []
+        self.errors: list[str] = []
+
+    def unique_id(self, wanted: str) -> str:
+        """`wanted`, or a variant of it, whose 32-bit hash no other fact here has (hazard 3)."""
+        candidate, n = wanted, 0
+        while fnv32(candidate) in self.hashes:
+            n += 1
+            candidate = f"{wanted}~{n}"
+        self.hashes.add(fnv32(candidate))
+        return candidate
+
+
+def _session_pool(size: int = 16) -> list[str]:
+    pool: list[str] = []
+    hashes: set[int] = set()
+    n = 0
+    while len(pool) < size:
+        sid = f"plan-{n}"
+        n += 1
+        if fnv32(sid) not in hashes:
+            hashes.add(fnv32(sid))
+            pool.append(sid)
+    return pool
+
+
+class Engine:
+    """Runs a compiled `Program` on the facts of one plan at a time."""
+
+    def __init__(self, program: Program, name: str = "strataudit") -> None:
+        self.program = program
+        self._session: _Session | None = None
+        self._live: set[str] = set()
+        self._free = _session_pool()
+        actions: dict[str, Callable[[Any], None]] = {}
+        definitions: list[dict[str, Any]] = []
+        for i, chunk in enumerate(program.rulesets()):
+            rules: dict[str, Any] = {}
+            for item in chunk:
+                action = f"{i}:{item.name}"
+                actions[action] = self._action(item)
+                rules[item.name] = {**json.loads(json.dumps(item.definition)), "run": action}
+            definitions.append(rules)
+        self.ruleset_names = [f"{name}-{i}" for i in range(len(definitions))]
+        self.host = SyncHost(actions)
+        self.host.set_rulesets(dict(zip(self.ruleset_names, definitions, strict=True)))
+
+    # -- actions -----------------------------------------------------------------------------
+    def _action(self, item: Derive | Check) -> Callable[[Any], None]:
+        bound = item.bound
+
+        def facts_of(c: Any) -> dict[str, dict[str, Any]]:
+            message = c._m or {}
+            return {name: message[name] for name in bound if name in message}
+
+        if isinstance(item, Check):
+            rule_id, case_index = item.rule_id, item.case_index
+
+            def check(c: Any) -> None:
+                session = self._current()
+                try:
+                    session.matches.append(Match(rule_id, case_index, facts_of(c)))
+                except Exception as exc:  # recorded, then re-raised for the engine to swallow
+                    session.errors.append(f"{rule_id}: {exc!r}")
+                    raise
+            return check
+
+        template = item.template
+        fact_type = str(template.get("fact"))
+
+        def derive(c: Any) -> None:
+            session = self._current()
+            try:
+                fact = bind_template(template, facts_of(c))
+                fact["type"] = fact.pop("fact")
+                natural = fact_type + ":" + json.dumps(fact, sort_keys=True, default=str)
+                if natural in session.derived:
+                    return  # derived before by another frame: assert each derived fact once
+                session.derived.add(natural)
+                if len(session.derived) > MAX_DERIVED_FACTS:
+                    raise EngineError(f"more than {MAX_DERIVED_FACTS:,} derived facts "
+                                      f"({fact_type}); the plan's chains are too long")
+                fact["id"] = session.unique_id("d:" + natural)
+                c.assert_fact(fact)
+            except Exception as exc:
+                session.errors.append(f"{item.name}: {exc!r}")
+                raise
+        return derive
+
+    def _current(self) -> _Session:
+        if self._session is None:
+            raise EngineError("an action ran outside an audit session")
+        return self._session
+
+    # -- running -----------------------------------------------------------------------------
+    def run(self, facts: list[dict[str, Any]]) -> list[Match]:
+        """Assert the plan's facts, then the trigger; return every check that fired."""
+        if self._session is not None:
+            raise EngineError("one plan at a time per engine (a Host is not re-entrant)")
+        if len(self._live) >= MAX_LIVE_SESSIONS or not self._free:
+            raise EngineError("too many live engine sessions")
+        sid = self._free.pop(0)
+        session = self._session = _Session(sid)
+        self._live.add(sid)
+        try:
+            used = self.program.fact_types
+            batch = []
+            for fact in facts:
+                if fact["type"] not in used:
+                    continue
+                fact = dict(fact, sid=sid, id=session.unique_id(fact["id"]))
+                batch.append(fact)
+            for name in self.ruleset_names:
+                for i in range(0, len(batch), BATCH):
+                    self._assert(name, batch[i:i + BATCH])
+                self._assert(name, [{"type": TRIGGER, "id": session.unique_id("trigger"),
+                                     "sid": sid}])
+            return session.matches
+        finally:
+            for name in self.ruleset_names:
+                self.host.delete_state(name, sid)
+            self._live.discard(sid)
+            self._free.append(sid)
+            self._session = None
+
+    def _assert(self, ruleset: str, facts: list[dict[str, Any]]) -> None:
+        session = self._current()
+        try:
+            self.host.assert_facts(ruleset, facts)
+        except MessageNotHandledException:
+            pass  # hazard 4: facts no rule can use; the others in the batch are asserted
+        self._drain(ruleset)
+        state = self.host.get_state(ruleset, session.sid)
+        if session.errors or (state and "exception" in state):
+            detail = "; ".join(session.errors) or str(state.get("exception"))
+            raise EngineError(f"a rule action failed: {detail}")
+
+    def _drain(self, ruleset: str) -> int:
+        """The completion barrier: run every action still pending, until none is (hazard 2).
+
+        Even without timer threads, `assert_facts` on a batch can return with actions pending
+        (seen with a derivation: its action ran only here). Nothing is read before this returns.
+        """
+        rs = self.host.get_ruleset(ruleset)
+        ran = 0
+        while True:
+            result = durable_rules_engine.start_action(rs._handle)
+            if not result:
+                return ran
+            ran += 1
+            rs._flush_actions(json.loads(result[0]), {"message": json.loads(result[1])},
+                              result[2], lambda e, state: None)
+
+    def live_sessions(self) -> int:
+        return len(self._live)

@@ -1,0 +1,145 @@
+"""From engine matches to findings: message, location, identity and fingerprint.
+
+A per-entity rule gives one finding per entity (per `detail`, for rules like CON001 that report
+each bad id); matches of several cases or several joined facts on that entity merge into it,
+listing their items. This is presentation of what the engine decided, never a decision.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from strataudit.compiler import _binding
+from strataudit.engine import Match
+from strataudit.facts import FactBase
+from strataudit.loader import IdStep, Location, Locator, PlanPath
+from strataudit.rulefile import Rule, RuleSet, Severity
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What is wrong, where, why it matters and how to fix it."""
+
+    rule: str
+    severity: Severity
+    category: str
+    message: str
+    location: Location
+    entity: str | None
+    fingerprint: str
+    rationale: str
+    remediation: str
+    source: str
+    title: str
+    plan_id: str
+    detail: str | None = None
+    items: tuple[str, ...] = field(default=())
+
+    def sort_key(self) -> tuple[str, int, str, int, str]:
+        return (self.location.file, self.location.line, self.rule, self.location.column,
+                self.location.path)
+
+
+def fingerprint(rule: str, plan_id: str, entity: str | None, path: str,
+                detail: str | None = None) -> str:
+    """Stable across moved lines and reworded messages: rule, plan, entity, path (+ detail)."""
+    text = "\x1f".join((rule, plan_id, entity or "", path, detail or ""))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+_FIELD = re.compile(r"\{([a-z_][a-z0-9_]*)(?:\.([a-z_][a-z0-9_]*))?\}")
+
+
+def render(template: str, facts: dict[str, dict[str, Any]], extra: dict[str, str]) -> str:
+    """Fill `{subject.label}`, `{items}`...; an unknown name renders as `?` (never raises)."""
+    def one(m: re.Match[str]) -> str:
+        name, attr = m.group(1), m.group(2)
+        if attr is None:
+            return extra.get(name, "?")
+        fact = facts.get(_binding(name))
+        value = fact.get(attr) if fact else None
+        return "?" if value is None else _text(value)
+    return _FIELD.sub(one, template)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _steps(dotted: str) -> PlanPath:
+    """`market_strategy.go_to_market` -> steps; `products[PR-1].segments` too."""
+    out: list[str | IdStep] = []
+    for part in dotted.split("."):
+        name, _, rest = part.partition("[")
+        if name:
+            out.append(name)
+        while rest:
+            key, _, rest = rest.partition("]")
+            out.append(IdStep(key))
+            rest = rest[1:] if rest.startswith("[") else rest
+    return tuple(out)
+
+
+@dataclass
+class _Pending:
+    rule: Rule
+    case_index: int
+    facts: dict[str, dict[str, Any]]
+    items: list[str]
+
+
+def build_findings(matches: list[Match], ruleset: RuleSet, base: FactBase, locator: Locator,
+                   plan_id: str) -> list[Finding]:
+    """Merge matches by identity (rule, entity, detail) and make one finding of each."""
+    pending: dict[tuple[str, str | None, str | None], _Pending] = {}
+    for match in sorted(matches, key=lambda m: (m.rule_id, m.case_index)):
+        rule = ruleset.by_id[match.rule_id]
+        spec = rule.spec
+        case = rule.cases()[match.case_index]
+        subject = match.facts.get(_binding("subject"), {})
+        entity = subject.get("key") if spec.scope == "entity" else None
+        detail_template = case.detail or spec.detail
+        detail = render(detail_template, match.facts, {}) if detail_template else None
+        item = case.label or (render(spec.item, match.facts, {}) if spec.item else None)
+        identity = (rule.id, entity, detail)
+        entry = pending.get(identity)
+        if entry is None:
+            entry = pending[identity] = _Pending(rule, match.case_index, match.facts, [])
+        if item and item not in entry.items:
+            entry.items.append(item)
+    findings = [_finding(p, base, locator, plan_id, ident[1], ident[2])
+                for ident, p in pending.items()]
+    return sorted(findings, key=Finding.sort_key)
+
+
+def _finding(p: _Pending, base: FactBase, locator: Locator, plan_id: str,
+             entity: str | None, detail: str | None) -> Finding:
+    spec = p.rule.spec
+    case = p.rule.cases()[p.case_index]
+    subject = p.facts.get(_binding("subject"), {})
+    if spec.scope == "entity":
+        steps = base.steps.get(subject.get("id", ""), ())
+        if subject.get("type") == "link":  # a reference: located at the id, path of its field
+            location = replace(locator.locate(steps), path=subject["path"])
+        else:
+            field_name = case.field or spec.field
+            path_steps: PlanPath = (*steps, field_name) if field_name else steps
+            location = locator.locate(path_steps, fallback=steps)
+    else:
+        at = case.at or spec.at or ["plan"]
+        written = next((c for c in map(_steps, at) if locator.exists(c)), ("plan",))
+        location = replace(locator.locate(written), path=at[0])
+    items = ", ".join(p.items)
+    message = render(spec.message, p.facts, {"items": items, "detail": detail or ""})
+    return Finding(
+        rule=spec.id, severity=p.rule.severity, category=spec.category, message=message,
+        location=location, entity=entity,
+        fingerprint=fingerprint(spec.id, plan_id, entity, location.path, detail),
+        rationale=spec.rationale.strip(), remediation=spec.remediation.strip(),
+        source=spec.source, title=spec.title, plan_id=plan_id, detail=detail,
+        items=tuple(p.items))

@@ -1,0 +1,60 @@
+"""The pre-approval gate: findings in, a verdict with its reasons and an exit code out."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from strataudit.audit import PlanResult
+from strataudit.rulefile import Severity
+
+FAIL_LEVELS: dict[str, Severity | None] = {
+    "error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO, "never": None,
+}
+EXIT_PASS, EXIT_FAIL, EXIT_INPUT = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class PlanVerdict:
+    file: str
+    plan_id: str | None
+    verdict: str  # pass | fail | error
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The run's verdict: `error` when any input could not be used, else fail or pass."""
+
+    verdict: str
+    exit_code: int
+    plans: tuple[PlanVerdict, ...]
+    reasons: tuple[str, ...]
+
+
+def judge_plan(result: PlanResult, fail_on: Severity | None) -> PlanVerdict:
+    if result.error is not None:
+        return PlanVerdict(result.file, result.plan_id, "error",
+                           (f"{result.file} could not be audited: {result.error.message}",))
+    blocking = [f for f in result.findings if fail_on is not None and f.severity >= fail_on]
+    if not blocking:
+        return PlanVerdict(result.file, result.plan_id, "pass", ())
+    counts = Counter(f.severity for f in blocking)
+    parts = [f"{counts[s]} {s.label}{'s' if counts[s] != 1 else ''}"
+             for s in sorted(counts, reverse=True)]
+    rules = sorted({f.rule for f in blocking})
+    assert fail_on is not None
+    reason = (f"{result.file}: {' and '.join(parts)} at or above `{fail_on.label}` "
+              f"({', '.join(rules)})")
+    return PlanVerdict(result.file, result.plan_id, "fail", (reason,))
+
+
+def judge(results: list[PlanResult], fail_on: Severity | None,
+          run_errors: int = 0) -> Verdict:
+    plans = tuple(judge_plan(r, fail_on) for r in results)
+    reasons = tuple(reason for p in plans for reason in p.reasons)
+    if run_errors or any(p.verdict == "error" for p in plans):
+        return Verdict("error", EXIT_INPUT, plans, reasons)
+    if any(p.verdict == "fail" for p in plans):
+        return Verdict("fail", EXIT_FAIL, plans, reasons)
+    return Verdict("pass", EXIT_PASS, plans, reasons)

@@ -1,0 +1,362 @@
+"""From a plan file to a validated `Plan`: includes, merging, and input errors with locations.
+
+Each file is validated on its own first, so a type error points at the file and line the user
+wrote; then the files merge by id (included files first) and the merged plan is validated once
+more. Locations of findings are looked up later, lazily, through `Locator`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from strataudit.errors import InputError, input_error
+from strataudit.model import Plan, entity_key_field
+from strataudit.source import Document, Mark, load_document
+from strataudit.validation import translate
+
+PathStep = str | int
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a finding points: the file the user wrote, 1-based line and column, plan path."""
+
+    file: str
+    line: int
+    column: int
+    path: str
+
+
+@dataclass(frozen=True)
+class IdStep:
+    """A path step into an entity list by the item's id (`products[PR-SVC]`)."""
+
+    key: str
+
+
+PlanPath = tuple[str | int | IdStep, ...]
+
+
+def render_path(path: PlanPath) -> str:
+    out = ""
+    for step in path:
+        if isinstance(step, int):
+            out += f"[{step}]"
+        elif isinstance(step, IdStep):
+            out += f"[{step.key}]"
+        else:
+            out += f".{step}" if out else step
+    return out
+
+
+class Locator:
+    """Finds where a plan path was written, in the file nearest the audited one."""
+
+    def __init__(self, documents: list[Document]) -> None:
+        self.documents = documents  # nearest (the audited file) first
+        self._index: dict[int, dict[str, int]] = {}
+
+    def _item(self, items: list[Any], name: str, key: str) -> int | None:
+        index = self._index.get(id(items))
+        if index is None:
+            field = entity_key_field(name)
+            index = {}
+            for i, item in enumerate(items):
+                if isinstance(item, dict) and isinstance(item.get(field), str):
+                    index.setdefault(item[field], i)
+            self._index[id(items)] = index
+        return index.get(key)
+
+    def _raw(self, doc: Document, path: PlanPath) -> tuple[tuple[PathStep, ...], bool]:
+        raw: list[PathStep] = []
+        node: Any = doc.data
+        name = ""
+        for step in path:
+            if isinstance(step, int):
+                if not isinstance(node, list) or not 0 <= step < len(node):
+                    return tuple(raw), False
+                raw.append(step)
+                node = node[step]
+            elif isinstance(step, IdStep):
+                if not isinstance(node, list):
+                    return tuple(raw), False
+                i = self._item(node, name, step.key)
+                if i is None:
+                    return tuple(raw), False
+                raw.append(i)
+                node = node[i]
+            else:
+                if not isinstance(node, dict) or step not in node:
+                    return tuple(raw), False
+                raw.append(step)
+                node, name = node[step], step
+        return tuple(raw), True
+
+    def locate(self, path: PlanPath, fallback: PlanPath = ()) -> Location:
+        """The deepest written prefix of `path`, preferring the nearest file on ties."""
+        best: tuple[int, Document, tuple[PathStep, ...]] | None = None
+        for candidate in (path, fallback) if fallback else (path,):
+            for doc in self.documents:
+                raw, complete = self._raw(doc, candidate)
+                if complete:
+                    mark = doc.mark_of(raw)
+                    return Location(doc.file, mark.line, mark.column, render_path(path))
+                if best is None or len(raw) > best[0]:
+                    best = (len(raw), doc, raw)
+        assert best is not None
+        _, doc, raw = best
+        mark = doc.mark_of(raw) if raw else _plan_key_mark(doc)
+        return Location(doc.file, mark.line, mark.column, render_path(path))
+
+    def exists(self, path: PlanPath) -> bool:
+        return any(self._raw(doc, path)[1] for doc in self.documents)
+
+
+def _plan_key_mark(doc: Document) -> Mark:
+    if isinstance(doc.data, dict) and "plan" in doc.data:
+        return doc.mark_of(("plan",))
+    return doc.root
+
+
+@dataclass(frozen=True)
+class LoadedPlan:
+    """A plan ready for the audit: the merged model and where each part was written."""
+
+    file: str
+    plan: Plan
+    locator: Locator
+    documents: tuple[Document, ...]
+
+
+def display_name(path: Path) -> str:
+    """Paths as the user sees them: relative to the working directory when below it."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def load_plan(path: Path | None, display: str, text: str | None = None) -> LoadedPlan:
+    """Load an audited plan with everything it includes; raise InputError on bad input."""
+    order: list[Document] = []
+    _collect(path, display, text, order, seen=set(), active=[])
+    plans = [_validate(doc) for doc in order]
+    audited, audited_plan = order[-1], plans[-1]
+    if audited_plan.plan is None:
+        mark = audited.root
+        raise input_error(audited.file, mark.line, mark.column,
+                          "the audited plan has no `plan:` section with an `id`",
+                          "add `plan: {id: my-plan-2027, title: ...}` at the top level")
+    for doc in order:
+        _check_unique_ids(doc)
+    if len(order) == 1:
+        merged = audited_plan
+    else:
+        data: dict[str, Any] = {}
+        for doc in order:
+            own = dict(doc.data)
+            if doc is not audited:
+                own.pop("plan", None)
+            own.pop("include", None)
+            _merge(data, own, (), doc, order)
+        merged = Plan.model_validate(data)
+    locator = Locator(list(reversed(order)))
+    _check_ids_across_kinds(merged, locator)
+    return LoadedPlan(audited.file, merged, locator, tuple(reversed(order)))
+
+
+def _collect(path: Path | None, display: str, text: str | None, order: list[Document],
+             seen: set[str], active: list[str]) -> None:
+    """Depth-first, includes before the includer; each file read once; cycles are errors."""
+    doc = load_document(path, display, text)
+    key = os.path.realpath(path) if path is not None else "<stdin>"
+    active.append(key)
+    data = doc.data
+    if not isinstance(data, dict):
+        raise input_error(display, doc.root.line, doc.root.column,
+                          "a plan is a mapping of sections, not a list or a single value",
+                          "start the file with `strataudit: 1` and `plan:`")
+    includes = data.get("include") or []
+    if isinstance(includes, list):
+        base = path.parent if path is not None else Path.cwd()
+        for i, name in enumerate(includes):
+            if not isinstance(name, str):
+                continue  # reported by validation with its location
+            mark = doc.mark_of(("include", i))
+            target = (base / name)
+            target_key = os.path.realpath(target)
+            if target_key in active:
+                raise input_error(display, mark.line, mark.column,
+                                  f"include cycle: `{name}` includes this file again",
+                                  "remove one of the includes; includes must form a tree")
+            if target_key in seen:
+                continue
+            if not target.is_file():
+                raise input_error(display, mark.line, mark.column,
+                                  f"included file `{name}` does not exist",
+                                  f"paths are relative to this file ({base}); fix the name")
+            try:
+                _collect(target, display_name(target), None, order, seen, active)
+            except InputError:
+                raise
+    active.pop()
+    seen.add(key)
+    order.append(doc)
+
+
+def _validate(doc: Document) -> Plan:
+    try:
+        return Plan.model_validate(doc.data)
+    except ValidationError as exc:
+        raise translate(exc, doc, Plan, plan_path_of) from None
+
+
+def plan_path_of(data: Any, raw: tuple[PathStep, ...]) -> str:
+    """`('products', 3, 'budget')` -> `products[PR-SVC].budget`, using the items' ids."""
+    return render_path(_plan_steps(data, raw))
+
+
+_ENTITY_LISTS: tuple[tuple[str, ...], ...] = (
+    ("corporate", "goals"), ("assessment", "strengths"), ("assessment", "weaknesses"),
+    ("assessment", "opportunities"), ("assessment", "threats"), ("units",), ("segments",),
+    ("personas",), ("competitors",), ("products",), ("market_strategy", "audiences"),
+    ("market_strategy", "portfolio"), ("actions",),
+)
+
+
+def _entity_ids(data: Any) -> list[tuple[str, tuple[PathStep, ...], str]]:
+    """(id, raw path of the item, kind name) for every id-carrying entity of a raw document."""
+    out: list[tuple[str, tuple[PathStep, ...], str]] = []
+    if not isinstance(data, dict):
+        return out
+    for where in _ENTITY_LISTS:
+        node: Any = data
+        for step in where:
+            node = node.get(step) if isinstance(node, dict) else None
+        if isinstance(node, list):
+            for i, item in enumerate(node):
+                if isinstance(item, dict) and isinstance(item.get("id"), str):
+                    out.append((item["id"], (*where, i), ".".join(where)))
+                    if where == ("units",) and isinstance(item.get("goals"), list):
+                        for j, goal in enumerate(item["goals"]):
+                            if isinstance(goal, dict) and isinstance(goal.get("id"), str):
+                                out.append((goal["id"], ("units", i, "goals", j), "units.goals"))
+    return out
+
+
+def _check_unique_ids(doc: Document) -> None:
+    seen: dict[str, tuple[PathStep, ...]] = {}
+    for key, raw, _kind in _entity_ids(doc.data):
+        if key in seen:
+            first = doc.mark_of(seen[key])
+            mark = doc.mark_of(raw)
+            raise input_error(doc.file, mark.line, mark.column,
+                              f"duplicate id `{key}` (first used at line {first.line})",
+                              "ids are unique within a plan: rename one of them",
+                              plan_path_of(doc.data, raw))
+        seen[key] = raw
+    ms = doc.data.get("market_strategy") if isinstance(doc.data, dict) else None
+    positioning = ms.get("positioning") if isinstance(ms, dict) else None
+    if isinstance(positioning, list):
+        segs: dict[str, int] = {}
+        for i, entry in enumerate(positioning):
+            seg = entry.get("segment") if isinstance(entry, dict) else None
+            if isinstance(seg, str):
+                if seg in segs:
+                    mark = doc.mark_of(("market_strategy", "positioning", i))
+                    raise input_error(doc.file, mark.line, mark.column,
+                                      f"duplicate id: two positioning entries for segment `{seg}`",
+                                      "keep one positioning entry per segment")
+                segs[seg] = i
+
+
+def _check_ids_across_kinds(plan: Plan, locator: Locator) -> None:
+    """After merging, an id may still name two kinds of entity from two files."""
+    data = plan.model_dump(include={"corporate", "assessment", "units", "segments", "personas",
+                                    "competitors", "products", "market_strategy", "actions"})
+    kinds: dict[str, str] = {}
+    for key, _raw, kind in _entity_ids(data):
+        if key in kinds and kinds[key] != kind:
+            where = locator.locate((*kind.split("."), IdStep(key)))
+            raise input_error(where.file, where.line, where.column,
+                              f"duplicate id `{key}`: used for {kinds[key]} and {kind}",
+                              "ids are unique within a plan: rename one of them")
+        kinds[key] = kind
+
+
+def _merge(into: dict[str, Any], new: dict[str, Any], raw: tuple[PathStep, ...],
+           doc: Document, order: list[Document]) -> None:
+    """Merge `new` (from `doc`) into `into`: entities by id, id lists united, fields must agree."""
+    for key, value in new.items():
+        if key not in into or into[key] is None:
+            into[key] = _copy(value)
+            continue
+        current = into[key]
+        if value is None:
+            continue
+        if isinstance(current, dict) and isinstance(value, dict):
+            _merge(current, value, (*raw, key), doc, order)
+        elif isinstance(current, list) and isinstance(value, list):
+            _merge_list(current, value, (*raw, key), doc, order, key)
+        elif current != value or type(current) is not type(value):
+            raise _conflict(doc, order, (*raw, key))
+
+
+def _merge_list(into: list[Any], new: list[Any], raw: tuple[PathStep, ...], doc: Document,
+                order: list[Document], name: str) -> None:
+    field = entity_key_field(name)
+    if all(isinstance(v, dict) for v in into + new):
+        by_key = {item.get(field): item for item in into}
+        for i, item in enumerate(new):
+            key = item.get(field)
+            if key in by_key and key is not None:
+                _merge(by_key[key], item, (*raw, i), doc, order)
+            else:
+                copy = _copy(item)
+                into.append(copy)
+                by_key[key] = copy
+    else:
+        for item in new:
+            if item not in into:
+                into.append(_copy(item))
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+def _conflict(doc: Document, order: list[Document], raw: tuple[PathStep, ...]) -> InputError:
+    """Name both files: the one written earlier and the one that disagrees."""
+    path = plan_path_of(doc.data, raw)
+    steps = _plan_steps(doc.data, raw)
+    locator = Locator([d for d in order if d is not doc])
+    other = locator.locate(steps)
+    mark = doc.mark_of(raw)
+    return input_error(doc.file, mark.line, mark.column,
+                       f"`{path}` is given here and in {other.file}:{other.line} with different values",
+                       "keep the value in one file only (HQ's or the unit's)", path)
+
+
+def _plan_steps(data: Any, raw: tuple[PathStep, ...]) -> PlanPath:
+    steps: list[str | IdStep] = []
+    node = data
+    name = ""
+    for step in raw:
+        if isinstance(step, int) and isinstance(node, list):
+            item = node[step] if step < len(node) else None
+            key = item.get(entity_key_field(name)) if isinstance(item, dict) else None
+            steps.append(IdStep(key if isinstance(key, str) else str(step)))
+            node = item
+        else:
+            steps.append(str(step))
+            node = node.get(step) if isinstance(node, dict) else None
+            name = str(step)
+    return tuple(steps)

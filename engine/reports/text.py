@@ -1,0 +1,41 @@
+"""`--format text`: a table per file and a summary line, readable in a 100-column terminal."""
+
+from __future__ import annotations
+
+import textwrap
+from itertools import groupby
+
+from tabulate import tabulate
+
+from strataudit.reports.base import Report
+
+WIDTH = 100
+
+
+def _wrap(text: str, width: int) -> str:
+    return "\n".join(textwrap.wrap(text, width)) or text
+
+
+def render(report: Report) -> str:
+    out: list[str] = []
+    for error in report.errors:
+        out.append("error: " + error.render())
+    for file, group in groupby(report.findings, key=lambda f: f.location.file):
+        rows = [(f"{f.location.line}:{f.location.column}", f.severity.label, f.rule,
+                 _wrap(f"{f.message}\n-> {f.location.path}", 56) if f.location.path
+                 else _wrap(f.message, 56))
+                for f in group]
+        out.append(f"\n{file}")
+        out.append(tabulate(rows, headers=["where", "severity", "rule", "finding"],
+                            tablefmt="simple", maxcolwidths=[None, None, None, 60]))
+    if report.skipped:
+        out.append("\nskipped (not plans): " + ", ".join(report.skipped))
+    counts = report.by_severity()
+    summary = ", ".join(f"{n} {label}" for label, n in counts.items())
+    plans = len(report.results)
+    out.append(f"\n{plans} plan{'s' if plans != 1 else ''} audited, "
+               f"{len(report.findings)} findings ({summary}); verdict: "
+               f"{report.verdict.verdict.upper()}")
+    for reason in report.verdict.reasons:
+        out.append(f"  - {reason}")
+    return "\n".join(out).lstrip("\n") + "\n"

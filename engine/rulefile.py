@@ -1,0 +1,286 @@
+"""Rule files: the public format of a rule (version 1), loaded and checked into `Rule` objects.
+
+A rule is data: what it flags (its condition, in the grammar of `compiler.py`), why (rationale
+and the source sentence), how to fix it, and its own pass/fail examples. Loading a pack never runs
+code from it, and a malformed file is an input error naming the file, line and field.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from strataudit.errors import InputError, input_error
+from strataudit.source import Document, load_document
+from strataudit.validation import translate
+
+RULE_FORMAT_VERSION = 1
+
+
+class Severity(enum.IntEnum):
+    """Ordered so that the gate can compare: error > warning > info."""
+
+    INFO = 1
+    WARNING = 2
+    ERROR = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        return cls[text.upper()]
+
+
+CATEGORIES = ("structure", "goals", "segmentation", "swot", "value", "market", "actions",
+              "consistency", "audiences", "collaboration")
+
+Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
+RuleId = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9]*[0-9]{3}$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Pattern(_Strict):
+    """One fact to match (or, with `absent: true`, a fact that must not exist)."""
+
+    fact: Name | list[Name]
+    as_: Name | None = Field(default=None, alias="as")
+    absent: bool = False
+    where: dict[str, Any] = Field(default_factory=dict)
+
+
+class Derivation(_Strict):
+    """A forward-chaining step: when the patterns match, assert a derived fact."""
+
+    when: list[Pattern] = Field(min_length=1, max_length=12)
+    assert_: dict[str, Any] = Field(alias="assert")
+
+
+class Case(_Strict):
+    """One way the rule can fail; matches of several cases on one entity make one finding."""
+
+    label: str | None = None
+    match: list[Pattern] = Field(default_factory=list, max_length=12)
+    field: str | None = None
+    at: list[str] | None = None
+    detail: str | None = None
+
+
+class Expectation(_Strict):
+    entity: str | None = None
+    path: str | None = None
+    detail: str | None = None
+    message_contains: str | None = None
+
+
+class FailExample(_Strict):
+    name: str | None = None
+    plan: str
+    expect: list[Expectation] = Field(min_length=1)
+
+
+class PassExample(_Strict):
+    name: str | None = None
+    plan: str
+
+
+class Examples(_Strict):
+    fail: list[FailExample] = Field(min_length=1)
+    pass_: list[PassExample] = Field(alias="pass", min_length=1)
+
+
+class RuleSpec(_Strict):
+    """The rule file, as written."""
+
+    strataudit_rule: Literal[1]
+    id: RuleId
+    title: str
+    severity: Literal["error", "warning", "info"]
+    category: Name
+    scope: Literal["entity", "plan"]
+    source: str
+    quote: str | None = None
+    rationale: str
+    remediation: str
+    message: str
+    field: str | None = None
+    at: list[str] | None = None
+    detail: str | None = None
+    item: str | None = None
+    derive: list[Derivation] = Field(default_factory=list)
+    match: list[Pattern] = Field(default_factory=list, max_length=12)
+    cases: list[Case] = Field(default_factory=list)
+    example_fix: str | None = None
+    examples: Examples
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A loaded rule: its spec plus where it came from."""
+
+    spec: RuleSpec
+    file: str
+    builtin: bool
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    @property
+    def severity(self) -> Severity:
+        return Severity.parse(self.spec.severity)
+
+    @property
+    def category(self) -> str:
+        return self.spec.category
+
+    def cases(self) -> list[Case]:
+        return list(self.spec.cases) or [Case()]
+
+
+def fact_types(pattern: Pattern) -> list[str]:
+    return [pattern.fact] if isinstance(pattern.fact, str) else list(pattern.fact)
+
+
+def builtin_rules_dir() -> Path:
+    """The catalogue shipped inside the installed package (`strataudit/rules`)."""
+    import strataudit.rules as pkg
+
+    return Path(pkg.__file__).parent
+
+
+def load_rule_file(path: Path, display: str, builtin: bool) -> Rule:
+    doc = load_document(path, display)
+    try:
+        spec = RuleSpec.model_validate(doc.data)
+    except ValidationError as exc:
+        raise translate(exc, doc, RuleSpec) from None
+    _check_semantics(spec, doc)
+    return Rule(spec, display, builtin)
+
+
+def _check_semantics(spec: RuleSpec, doc: Document) -> None:
+    """What the schema cannot say: the subject, the category, names used before they are bound."""
+    def fail(raw: tuple[str | int, ...], message: str, hint: str) -> InputError:
+        mark = doc.mark_of(raw)
+        return input_error(doc.file, mark.line, mark.column, message, hint, ".".join(map(str, raw)))
+
+    cases = list(spec.cases) or [Case()]
+    for c, case in enumerate(cases):
+        patterns = [*spec.match, *case.match]
+        where: tuple[str | int, ...] = ("match",) if spec.match else ("cases", c, "match")
+        if not patterns or patterns[0].as_ != "subject" or patterns[0].absent:
+            raise fail(where, "the first pattern must be `as: subject`",
+                       "start `match` (or each case's `match`) with the fact the finding is "
+                       "about, named `as: subject`")
+        names: set[str] = set()
+        for i, pattern in enumerate(patterns):
+            if not isinstance(pattern.fact, str) and not pattern.absent:
+                raise fail(("match", i), "a list of fact kinds is allowed only with `absent`",
+                           "write one rule case per kind instead")
+            raw = ("match", i) if i < len(spec.match) else ("cases", c, "match",
+                                                             i - len(spec.match))
+            _check_refs(pattern, names, lambda m, h, raw=raw: fail(raw, m, h))
+            if pattern.as_ and not pattern.absent:
+                names.add(pattern.as_)
+    for d, derivation in enumerate(spec.derive):
+        names = set()
+        for i, pattern in enumerate(derivation.when):
+            if pattern.absent:
+                raise fail(("derive", d, "when", i), "a derivation cannot use `absent`",
+                           "derive from positive matches only; put the absence in `match`")
+            _check_refs(pattern, names,
+                        lambda m, h, d=d, i=i: fail(("derive", d, "when", i), m, h))
+            if pattern.as_:
+                names.add(pattern.as_)
+        if not isinstance(derivation.assert_.get("fact"), str):
+            raise fail(("derive", d, "assert"), "`assert` must name the derived `fact:`",
+                       "write `assert: {fact: my_fact, field: $pattern.field}`")
+
+
+def _check_refs(pattern: Pattern, bound: set[str], fail: Any) -> None:
+    for value in _values(pattern.where):
+        if isinstance(value, str) and value.startswith("$") and not value.startswith("$$"):
+            name = value[1:].split(".", 1)[0]
+            if name not in bound:
+                raise fail(f"`{value}` refers to `{name}`, which no earlier pattern binds",
+                           "bind it with `as:` on an earlier (non-absent) pattern")
+
+
+def _values(where: dict[str, Any]) -> list[Any]:
+    out: list[Any] = []
+    for value in where.values():
+        if isinstance(value, dict):
+            for inner in value.values():
+                out.extend(inner if isinstance(inner, list) else [inner])
+        else:
+            out.append(value)
+    return out
+
+
+class RuleSet:
+    """An ordered collection of rules with unique ids: the built-ins plus any user packs."""
+
+    def __init__(self, rules: list[Rule]) -> None:
+        self.rules = sorted(rules, key=lambda r: r.id)
+        self.by_id = {r.id: r for r in self.rules}
+
+    def __iter__(self) -> Any:
+        return iter(self.rules)
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    def select(self, select: tuple[str, ...] = (), ignore: tuple[str, ...] = ()) -> RuleSet:
+        """Keep rules named by id or category in `select` (all if empty), minus `ignore`."""
+        def named(rule: Rule, names: tuple[str, ...]) -> bool:
+            return any(n.upper() == rule.id or n.lower() == rule.category for n in names)
+
+        return RuleSet([r for r in self.rules
+                        if (not select or named(r, select)) and not named(r, ignore)])
+
+
+def load_pack(directory: Path, builtin: bool = False) -> list[Rule]:
+    """Every `*.yaml` rule file under `directory`, in a stable order."""
+    if not directory.is_dir():
+        raise input_error(str(directory), None, None, "rule pack directory not found",
+                          "point --rules at a directory of rule files (*.yaml)")
+    files = sorted(p for p in directory.rglob("*.yaml") if p.is_file())
+    display = (lambda p: f"rules/{p.relative_to(directory)}") if builtin else str
+    return [load_rule_file(p, display(p), builtin) for p in files]
+
+
+def load_ruleset(extra_packs: tuple[Path, ...] = ()) -> RuleSet:
+    """The built-in catalogue plus user packs; an id used twice is an error."""
+    rules = load_pack(builtin_rules_dir(), builtin=True)
+    seen = {r.id: r for r in rules}
+    for pack in extra_packs:
+        for rule in load_pack(pack):
+            if rule.id in seen:
+                raise input_error(rule.file, 1, 1,
+                                  f"rule id {rule.id} is already used by {seen[rule.id].file}",
+                                  "give the pack's rule its own id (ids are permanent)")
+            seen[rule.id] = rule
+            rules.append(rule)
+    return RuleSet(rules)
+
+
+def check_known_ids(names: tuple[str, ...], ruleset: RuleSet, option: str) -> None:
+    for name in names:
+        if name.upper() not in ruleset.by_id and name.lower() not in CATEGORIES:
+            raise input_error(option, None, None, f"`{name}` is neither a rule id nor a category",
+                              "see `strataudit rules list` for ids and categories")
+
+
+def description(rule: Rule) -> dict[str, Any]:
+    spec = rule.spec
+    return {"id": spec.id, "title": spec.title, "severity": spec.severity,
+            "category": spec.category, "scope": spec.scope, "source": spec.source,
+            "file": rule.file}
