@@ -22,8 +22,9 @@ from strataudit.rulefile import Case, Pattern, Rule, fact_types
 TRIGGER = "trigger"
 TRIGGER_PATTERN = {"t_trigger": {"type": TRIGGER}}
 # durable-rules hangs when 512 or more rules share their first test (field notes, hazard 7), and
-# every check starts with the trigger: checks are split into rulesets of at most this many.
-MAX_CHECKS_PER_RULESET = 400
+# every check starts with the trigger: checks are split into rulesets of at most this many (the
+# engine module halves a chunk further when the engine's tables refuse it).
+MAX_CHECKS_PER_RULESET = 200
 MAX_RULES_PER_RULESET = 4000
 
 

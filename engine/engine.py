@@ -110,18 +110,37 @@ class Engine:
         self._session: _Session | None = None
         self._live: set[str] = set()
         self._free = _session_pool()
-        actions: dict[str, Callable[[Any], None]] = {}
-        definitions: list[dict[str, Any]] = []
-        for i, chunk in enumerate(program.rulesets()):
-            rules: dict[str, Any] = {}
-            for item in chunk:
-                action = f"{i}:{item.name}"
-                actions[action] = self._action(item)
-                rules[item.name] = {**json.loads(json.dumps(item.definition)), "run": action}
-            definitions.append(rules)
-        self.ruleset_names = [f"{name}-{i}" for i in range(len(definitions))]
+        actions = {item.name: self._action(item) for item in [*program.derives, *program.checks]}
         self.host = SyncHost(actions)
-        self.host.set_rulesets(dict(zip(self.ruleset_names, definitions, strict=True)))
+        self.ruleset_names: list[str] = []
+        for chunk in program.rulesets():
+            self._register(name, chunk)
+
+    def _register(self, name: str, chunk: list[Derive | Check]) -> None:
+        """Register a ruleset; if the engine's fixed tables refuse it, split the checks in two.
+
+        Besides the 512-rule hang (hazard 7), creation fails with error 107 or 108 well before
+        that: 128 checks whose subject patterns branch on distinct fields after one shared test,
+        or 257 identical checks, did not fit one ruleset here. Halving finds a size that fits.
+        """
+        rules = {item.name: {**json.loads(json.dumps(item.definition)), "run": item.name}
+                 for item in chunk}
+        ruleset = f"{name}-{len(self.ruleset_names)}"
+        try:
+            self.host.set_rulesets({ruleset: rules})
+        except Exception as exc:
+            if "Could not create ruleset" not in str(exc):
+                raise
+            checks = [item for item in chunk if isinstance(item, Check)]
+            derives = [item for item in chunk if isinstance(item, Derive)]
+            if len(checks) < 2:
+                raise EngineError(f"the engine cannot hold the rules {[i.name for i in chunk]}: "
+                                  f"{exc}") from None
+            half = len(checks) // 2
+            self._register(name, [*derives, *checks[:half]])
+            self._register(name, [*derives, *checks[half:]])
+            return
+        self.ruleset_names.append(ruleset)
 
     # -- actions -----------------------------------------------------------------------------
     def _action(self, item: Derive | Check) -> Callable[[Any], None]:

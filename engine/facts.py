@@ -91,9 +91,9 @@ FACT_KINDS: dict[str, tuple[str, dict[str, str]]] = {
 
 # (field, expects, words): what each reference must name (plan-format.md, References).
 EXPECTS = {
-    "unit": "a unit", "goal": "a goal", "segment": "a segment", "competitor": "a competitor",
-    "strength": "a strength", "swot": "a strength, weakness, opportunity or threat",
-    "product": "a product", "audience": "an audience", "tier": "a tier", "function": "a function",
+    "unit": "unit", "goal": "goal", "segment": "segment", "competitor": "competitor",
+    "strength": "strength", "swot": "strength, weakness, opportunity or threat",
+    "product": "product", "audience": "audience", "tier": "tier", "function": "function",
 }
 
 

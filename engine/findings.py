@@ -102,7 +102,8 @@ def build_findings(matches: list[Match], ruleset: RuleSet, base: FactBase, locat
         spec = rule.spec
         case = rule.cases()[match.case_index]
         subject = match.facts.get(_binding("subject"), {})
-        entity = subject.get("key") if spec.scope == "entity" else None
+        scope = case.scope or spec.scope
+        entity = subject.get("key") if scope == "entity" else None
         detail_template = case.detail or spec.detail
         detail = render(detail_template, match.facts, {}) if detail_template else None
         item = case.label or (render(spec.item, match.facts, {}) if spec.item else None)
@@ -122,7 +123,7 @@ def _finding(p: _Pending, base: FactBase, locator: Locator, plan_id: str,
     spec = p.rule.spec
     case = p.rule.cases()[p.case_index]
     subject = p.facts.get(_binding("subject"), {})
-    if spec.scope == "entity":
+    if (case.scope or spec.scope) == "entity":
         steps = base.steps.get(subject.get("id", ""), ())
         if subject.get("type") == "link":  # a reference: located at the id, path of its field
             location = replace(locator.locate(steps), path=subject["path"])

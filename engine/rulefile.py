@@ -67,6 +67,7 @@ class Case(_Strict):
     """One way the rule can fail; matches of several cases on one entity make one finding."""
 
     label: str | None = None
+    scope: Literal["entity", "plan"] | None = None  # overrides the rule's scope
     match: list[Pattern] = Field(default_factory=list, max_length=12)
     field: str | None = None
     at: list[str] | None = None

@@ -37,5 +37,5 @@ def render(report: Report) -> str:
                f"{len(report.findings)} findings ({summary}); verdict: "
                f"{report.verdict.verdict.upper()}")
     for reason in report.verdict.reasons:
-        out.append(f"  - {reason}")
+        out.append(textwrap.fill(reason, WIDTH, initial_indent="  - ", subsequent_indent="    "))
     return "\n".join(out).lstrip("\n") + "\n"

@@ -1,0 +1,192 @@
+"""The durable-rules field notes' silent hazards, each turned into a test that would catch it.
+
+See shared/notes/durable-rules.md; each test names the hazard it guards.
+"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import SAMPLES, strataudit_command
+from strataudit.audit import Auditor, Target
+from strataudit.compiler import MAX_CHECKS_PER_RULESET, compile_rules
+from strataudit.engine import MAX_LIVE_SESSIONS, Engine, EngineError, _Session, fnv32
+from strataudit.facts import build_facts
+from strataudit.findings import build_findings
+from strataudit.loader import load_plan
+from strataudit.rulefile import load_ruleset
+
+RULESET = load_ruleset()
+# Two ids whose 32-bit FNV-1a hashes collide (found by brute force; checked below).
+COLLIDING = ("PR-68199", "PR-269406")
+
+
+def identities(auditor: Auditor, text: str) -> set[tuple[str, str | None, str, str | None]]:
+    loaded = load_plan(None, "plan.yaml", text)
+    return {(f.rule, f.entity, f.location.path, f.detail) for f in auditor.findings(loaded)}
+
+
+def shuffled(text: str, seed: int) -> str:
+    """The same plan with every list (entities and references) in another order."""
+    rng = random.Random(seed)
+
+    def walk(node):
+        if isinstance(node, dict):
+            items = list(node.items())
+            rng.shuffle(items)
+            return {k: walk(v) for k, v in items}
+        if isinstance(node, list):
+            items = [walk(v) for v in node]
+            rng.shuffle(items)
+            return items
+        return node
+    return yaml.safe_dump(walk(yaml.safe_load(text)), sort_keys=False, allow_unicode=True)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_absence_checks_do_not_depend_on_fact_arrival_order(seed):
+    """Hazard 1: a negation fires as soon as it holds; the trigger-last design must not.
+
+    The facts of one plan reach the engine in a shuffled order: the findings must not move."""
+    auditor = Auditor(RULESET)
+    loaded = load_plan(SAMPLES / "acme-defects.yaml", "acme-defects.yaml")
+    base = build_facts(loaded.plan)
+    plan_id = loaded.plan.plan.id
+
+    def run(facts):
+        matches = auditor.engine.run(facts)
+        return {(f.rule, f.entity, f.location.path, f.detail)
+                for f in build_findings(matches, RULESET, base, loaded.locator, plan_id)}
+    expected = run(base.facts)
+    assert len(expected) > 20, "the defect plan must give findings for this test to mean anything"
+    facts = list(base.facts)
+    random.Random(seed).shuffle(facts)
+    assert run(facts) == expected
+    assert run(list(reversed(base.facts))) == expected
+
+
+ORDER_SENSITIVE = {"VAL002"}  # "an earlier product's": document order is its meaning
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_reordering_the_plan_moves_no_finding(seed):
+    """Entities written in another order: same findings (paths are built from ids)."""
+    auditor = Auditor(RULESET.select(ignore=tuple(ORDER_SENSITIVE)))
+    text = (SAMPLES / "acme-defects.yaml").read_text()
+    assert identities(auditor, shuffled(text, seed)) == identities(auditor, text)
+
+
+def test_completion_barrier_runs_every_action_before_results_are_read():
+    """Hazard 2: a 200-goal chain needs 200 chained derivations; all must be in before checks.
+
+    Without the drain, GOL001 reports the goals whose alignment was still pending."""
+    goals = "\n".join(f"      - {{id: G{i}, statement: g{i}, supports: [{'CG1' if i == 0 else f'G{i - 1}'}]}}"
+                      for i in range(200))
+    text = f"""strataudit: 1
+plan: {{id: chain}}
+corporate:
+  goals: [{{id: CG1, statement: Top}}]
+units:
+  - id: BU
+    name: Unit
+    goals:
+{goals}
+"""
+    auditor = Auditor(RULESET.select(("GOL001",)))
+    assert identities(auditor, text) == set()
+    assert threading.active_count() == 1, "the engine must not start timer threads"
+
+
+def test_an_exception_inside_an_action_fails_the_audit_loudly():
+    """Hazard 5: the engine swallows action errors; the audit must not pass silently."""
+    program = compile_rules([RULESET.by_id["SEG002"]])
+
+    class Broken(Engine):
+        def _action(self, item):
+            real = super()._action(item)
+
+            def boom(c):
+                real(c)
+                raise ValueError("boom")
+            return boom
+    engine = Broken(program)
+    loaded = load_plan(None, "p.yaml", "strataudit: 1\nplan: {id: x}\n"
+                       "products: [{id: P1, name: One}]\n")
+    with pytest.raises(EngineError, match="boom"):
+        engine.run(build_facts(loaded.plan).facts)
+    assert engine.live_sessions() == 0
+
+
+def test_fact_ids_never_share_a_hash_in_a_session():
+    """Hazard 3: ids are compared by 32-bit hash; a colliding second id must be renamed."""
+    a, b = COLLIDING
+    assert a != b and fnv32(a) == fnv32(b)
+    session = _Session("plan-0")
+    first, second = session.unique_id(a), session.unique_id(b)
+    assert first == a and second != b and fnv32(first) != fnv32(second)
+
+
+def test_join_values_with_colliding_hashes_are_still_told_apart():
+    """Hazard 3 on join values: a reference to PR-269406 must not find product PR-68199."""
+    a, b = COLLIDING
+    auditor = Auditor(RULESET.select(("CON001", "SEG002")))
+    found = identities(auditor, f"""strataudit: 1
+plan: {{id: coll}}
+segments: [{{id: {a}, name: Mid, target: true}}]
+products:
+  - {{id: P1, name: One, segments: [{b}]}}
+actions:
+  - {{id: A1, title: Push, products: [{b}]}}
+""")
+    assert ("CON001", "P1", "products[P1].segments", b) in found
+    assert ("CON001", "A1", "actions[A1].products", b) in found
+    assert ("SEG002", "P1", "products[P1].segments", None) in found
+
+
+def test_session_ids_are_distinct_by_hash_and_state_is_deleted():
+    """Hazards 3 and 6: more plans than the 1,024 live-session limit, one engine."""
+    auditor = Auditor(RULESET.select(("SEG002",)))
+    pool = auditor.engine._free
+    assert len({fnv32(s) for s in pool}) == len(pool)
+    target = Target(None, "p.yaml", "strataudit: 1\nplan: {id: x}\n"
+                    "products: [{id: P1, name: One}]\n")
+    for _ in range(MAX_LIVE_SESSIONS + 76):
+        result = auditor.audit(target)
+        assert [f.rule for f in result.findings] == ["SEG002"]
+    assert auditor.engine.live_sessions() == 0
+
+
+def test_more_rules_than_share_a_first_test_safely(tmp_path):
+    """Hazard 7: 512+ rules sharing their first test hang the process; checks are chunked."""
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    template = (Path(__file__).parent / "fixtures" / "packs" / "one_rule.yaml").read_text()
+    count = max(600, MAX_CHECKS_PER_RULESET + 150)
+    for i in range(count):
+        (pack / f"X{i:03d}.yaml").write_text(template.replace("XPK001", f"XPK{i:03d}"))
+    plan = tmp_path / "plan.yaml"
+    plan.write_text("strataudit: 1\nplan: {id: x}\nproducts: [{id: P1, name: One}]\n")
+    result = subprocess.run([*strataudit_command(), "audit", "--rules", str(pack), "--select",
+                             f"XPK000,XPK{count - 1:03d}", "--fail-on", "warning", "--format", "json", str(plan)],
+                            capture_output=True, text=True, timeout=240)
+    assert result.returncode == 1, result.stderr
+    assert f'"XPK{count - 1:03d}"' in result.stdout and '"XPK000"' in result.stdout
+    full = subprocess.run([*strataudit_command(), "audit", "--rules", str(pack),
+                           "--format", "json", str(plan)],
+                          capture_output=True, text=True, timeout=240)
+    assert full.stdout.count('"rule": "XPK') == count, full.stderr
+
+
+def test_only_the_engine_module_imports_durable_rules():
+    root = Path(__file__).resolve().parent.parent / "engine"
+    importers = sorted(p.name for p in root.rglob("*.py")
+                       if "durable" in p.read_text() and "import durable" in p.read_text())
+    assert importers == ["engine.py"], importers
+    assert sys.version_info >= (3, 11)
