@@ -106,9 +106,8 @@ def audit(paths: tuple[str, ...], fmt: str, output: Path | None, packs: tuple[Pa
         output.write_text(text, encoding="utf-8")
     else:
         click.echo(text, nl=False)
-    if fmt != "text" or output is not None:
-        for error in errors:
-            click.echo("error: " + error.render(), err=True)
+    for error in errors:
+        click.echo("error: " + error.render(), err=True)
     sys.exit(verdict.exit_code)
 
 

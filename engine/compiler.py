@@ -20,6 +20,7 @@ from typing import Any
 from strataudit.rulefile import Case, Pattern, Rule, fact_types
 
 TRIGGER = "trigger"
+NEVER = "never_asserted"
 TRIGGER_PATTERN = {"t_trigger": {"type": TRIGGER}}
 # durable-rules hangs when 512 or more rules share their first test (field notes, hazard 7), and
 # every check starts with the trigger: checks are split into rulesets of at most this many (the
@@ -132,7 +133,20 @@ class Program:
         """Checks chunked under the shared-first-test limit, each chunk with every derivation."""
         chunks = [self.checks[i:i + MAX_CHECKS_PER_RULESET]
                   for i in range(0, len(self.checks), MAX_CHECKS_PER_RULESET)] or [[]]
-        return [[*self.derives, *chunk] for chunk in chunks]
+        return [[*self.sinks(), *self.derives, *chunk] for chunk in chunks]
+
+    def sinks(self) -> list[Derive]:
+        """One never-firing rule per fact type, so that every asserted fact is "handled".
+
+        A fact that completes no pattern raises MessageNotHandledException, and inside a batch
+        that corrupted the engine's memory here (a double free in `delete_state` later). A sink
+        matches the type alone, then waits for a fact kind that is never asserted: no action
+        ever runs, the fact is stored, and nothing else changes.
+        """
+        return [Derive(name=f"sink.{t}", bound=(), template={},
+                       definition={"all": [{"p_fact": {"type": t}},
+                                           {"p_never": {"type": NEVER}}]})
+                for t in sorted(self.fact_types)]
 
 
 def _patterns(patterns: list[Pattern], start: int) -> tuple[list[dict[str, Any]], list[str]]:

@@ -6,11 +6,13 @@ Each defence below answers a hazard of `shared/notes/durable-rules.md`:
    action still pending on the caller's thread until none is, before anything is read;
 3. 32-bit hashes: every fact id is checked unique by its FNV-1a hash within the session, and
    session ids come from a pool whose hashes are distinct;
-4. facts no rule can use: only fact types some pattern names are asserted, and the engine's
-   `MessageNotHandledException` for the rest is expected and handled;
+4. facts no rule can use: only fact types some pattern names are asserted, and a never-firing
+   sink rule per type makes each of them "handled" (an unhandled fact in a batch corrupted the
+   engine's memory here); an unhandled fact is an `EngineError`;
 5. swallowed action errors: actions record their exception, and the session state is checked
    after every assertion; either makes the audit fail loudly (`EngineError`);
-6. state lives per session: deleted after each plan; at most 1,024 live sessions;
+6. state lives per session: emptied by retraction after each plan and the sid reused (the
+   engine's `delete_state` crashed here, see `_empty`); far under the 1,024 live sessions;
 7. 512 rules sharing a first test hang: checks are chunked (compiler.MAX_CHECKS_PER_RULESET).
 8. a Host is not thread-safe: one per `Engine`, parallel audits use processes.
 """
@@ -76,6 +78,7 @@ class _Session:
         self.sid = sid
         self.hashes: set[int] = set()
         self.derived: set[str] = set()
+        self.derived_facts: list[dict[str, Any]] = []
         self.matches: list[Match] = []
         self.errors: list[str] = []
 
@@ -110,7 +113,8 @@ class Engine:
         self._session: _Session | None = None
         self._live: set[str] = set()
         self._free = _session_pool()
-        actions = {item.name: self._action(item) for item in [*program.derives, *program.checks]}
+        actions = {item.name: self._action(item)
+                   for item in [*program.sinks(), *program.derives, *program.checks]}
         self.host = SyncHost(actions)
         self.ruleset_names: list[str] = []
         for chunk in program.rulesets():
@@ -178,7 +182,9 @@ class Engine:
                     raise EngineError(f"more than {MAX_DERIVED_FACTS:,} derived facts "
                                       f"({fact_type}); the plan's chains are too long")
                 fact["id"] = session.unique_id("d:" + natural)
+                fact["sid"] = session.sid
                 c.assert_fact(fact)
+                session.derived_facts.append(fact)
             except Exception as exc:
                 session.errors.append(f"{item.name}: {exc!r}")
                 raise
@@ -195,37 +201,48 @@ class Engine:
         if self._session is not None:
             raise EngineError("one plan at a time per engine (a Host is not re-entrant)")
         if len(self._live) >= MAX_LIVE_SESSIONS or not self._free:
-            raise EngineError("too many live engine sessions")
+            raise EngineError("no clean engine session left (earlier audits failed)")
         sid = self._free.pop(0)
         session = self._session = _Session(sid)
         self._live.add(sid)
+        used = self.program.fact_types
+        batch = [dict(f, sid=sid, id=session.unique_id(f["id"])) for f in facts
+                 if f["type"] in used]
+        trigger = {"type": TRIGGER, "id": session.unique_id("trigger"), "sid": sid}
+        clean = False
         try:
-            used = self.program.fact_types
-            batch = []
-            for fact in facts:
-                if fact["type"] not in used:
-                    continue
-                fact = dict(fact, sid=sid, id=session.unique_id(fact["id"]))
-                batch.append(fact)
             for name in self.ruleset_names:
                 for i in range(0, len(batch), BATCH):
                     self._assert(name, batch[i:i + BATCH])
-                self._assert(name, [{"type": TRIGGER, "id": session.unique_id("trigger"),
-                                     "sid": sid}])
+                self._assert(name, [trigger])
+            clean = True
             return session.matches
         finally:
-            for name in self.ruleset_names:
-                self.host.delete_state(name, sid)
+            if clean:
+                self._empty(sid, [trigger, *batch, *session.derived_facts])
+                self._free.append(sid)
             self._live.discard(sid)
-            self._free.append(sid)
             self._session = None
+
+    def _empty(self, sid: str, facts: list[dict[str, Any]]) -> None:
+        """Retract every fact of the session, trigger first (so no check can fire again).
+
+        `delete_state` crashed the process (a segfault or a double free) once a trigger-first
+        rule's `$not` had been blocked by a fact, so sessions are emptied and their ids reused
+        instead: a pool of 16 sids, never more live sessions than that (hazard 6).
+        """
+        for name in self.ruleset_names:
+            for i in range(0, len(facts), BATCH):
+                self.host.retract_facts(name, facts[i:i + BATCH])
 
     def _assert(self, ruleset: str, facts: list[dict[str, Any]]) -> None:
         session = self._current()
         try:
             self.host.assert_facts(ruleset, facts)
         except MessageNotHandledException:
-            pass  # hazard 4: facts no rule can use; the others in the batch are asserted
+            # Hazard 4: cannot happen with the sink rules; if it does, the engine's memory may
+            # be corrupt (seen: a double free later), so stop here rather than trust it.
+            raise EngineError("a fact reached the engine that no rule handles") from None
         self._drain(ruleset)
         state = self.host.get_state(ruleset, session.sid)
         if session.errors or (state and "exception" in state):

@@ -170,7 +170,14 @@ def parse(text: str, display: str, path: Path | None = None) -> Document:
                 if kind is ev.ScalarEvent:
                     if event.tag is not None and event.tag not in _ALLOWED_TAGS:
                         raise _tag_error(display, event)
-                    value = _scalar(event)
+                    try:
+                        value = _scalar(event)
+                    except ValueError as exc:
+                        m = _mark(event.start_mark)
+                        raise input_error(display, m.line, m.column,
+                                          f"`{event.value}` is not a valid value: {exc}",
+                                          "write dates as real YYYY-MM-DD dates; quote text"
+                                          ) from None
                     size = 1
                     if event.anchor:
                         anchors[event.anchor] = (value, 1)
@@ -225,6 +232,10 @@ def parse(text: str, display: str, path: Path | None = None) -> Document:
     except yaml.MarkedYAMLError as exc:
         m = exc.problem_mark or exc.context_mark
         line, column = (m.line + 1, m.column + 1) if m is not None else (None, None)
+        if "nesting depth" in str(exc.problem):  # libyaml's own limit, met while scanning ahead
+            raise input_error(display, line, column,
+                              f"the document nests deeper than {MAX_DEPTH} levels",
+                              "flatten the data; plans need only a few levels") from None
         raise input_error(display, line, column, f"invalid YAML: {exc.problem or exc.context}",
                           "fix the syntax at this spot (indentation, a missing `:` or quote)"
                           ) from None
@@ -292,16 +303,13 @@ def load_document(path: Path | None, display: str, text: str | None = None) -> D
     if text is None:
         assert path is not None
         text = read_text(path, display)
-    try:
-        return parse(text, display, path)
-    except InputError as exc:
-        if display.endswith(".json") and exc.problem.message.startswith("invalid YAML"):
-            _raise_json_error(text, display)
-        raise
+    if display.endswith(".json"):
+        _raise_json_error(text, display)  # YAML accepts what JSON does not (trailing commas)
+    return parse(text, display, path)
 
 
 def _raise_json_error(text: str, display: str) -> None:
-    """Give a JSON file's syntax error in JSON's own words."""
+    """A JSON file must be valid JSON; its syntax error is given in JSON's own words."""
     import json
 
     try:

@@ -18,8 +18,6 @@ def _wrap(text: str, width: int) -> str:
 
 def render(report: Report) -> str:
     out: list[str] = []
-    for error in report.errors:
-        out.append("error: " + error.render())
     for file, group in groupby(report.findings, key=lambda f: f.location.file):
         rows = [(f"{f.location.line}:{f.location.column}", f.severity.label, f.rule,
                  _wrap(f"{f.message}\n-> {f.location.path}", 56) if f.location.path
@@ -33,6 +31,8 @@ def render(report: Report) -> str:
     counts = report.by_severity()
     summary = ", ".join(f"{n} {label}" for label, n in counts.items())
     plans = len(report.results)
+    if report.errors:
+        out.append(f"\n{len(report.errors)} input error(s), on standard error")
     out.append(f"\n{plans} plan{'s' if plans != 1 else ''} audited, "
                f"{len(report.findings)} findings ({summary}); verdict: "
                f"{report.verdict.verdict.upper()}")
