@@ -19,7 +19,7 @@ import click
 from strataudit import __version__
 
 F = TypeVar("F", bound=Callable[..., Any])
-FORMATS = ("text", "json")
+FORMATS = ("text", "json", "sarif", "junit", "markdown", "html")
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -80,7 +80,7 @@ def audit(paths: tuple[str, ...], fmt: str, output: Path | None, packs: tuple[Pa
     """Audit plan files, or every plan under a directory (`-` reads standard input)."""
     from strataudit.audit import Auditor, discover
     from strataudit.gate import FAIL_LEVELS, judge
-    from strataudit.reports import REGISTRY
+    from strataudit.reports import renderer
     from strataudit.reports.base import Report
     from strataudit.rulefile import check_known_ids, load_ruleset
 
@@ -101,7 +101,7 @@ def audit(paths: tuple[str, ...], fmt: str, output: Path | None, packs: tuple[Pa
     level = FAIL_LEVELS[fail_on]
     verdict = judge(results, level, run_errors=len(found.errors))
     report = Report(tuple(results), errors, tuple(found.skipped), verdict, ruleset, level)
-    text = REGISTRY[fmt](report)
+    text = renderer(fmt)(report)
     if output is not None:
         output.write_text(text, encoding="utf-8")
     else:

@@ -7,6 +7,7 @@ listing their items. This is presentation of what the engine decided, never a de
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import re
 from dataclasses import dataclass, field, replace
@@ -17,6 +18,24 @@ from strataudit.engine import Match
 from strataudit.facts import FactBase
 from strataudit.loader import IdStep, Location, Locator, PlanPath
 from strataudit.rulefile import Rule, RuleSet, Severity
+
+
+@dataclass(frozen=True)
+class Waiver:
+    """An accepted finding, with who accepted it, why, and until when (config `waivers:`)."""
+
+    rule: str
+    reason: str
+    owner: str
+    expires: datetime.date  # the last day it is valid
+    entity: str | None = None
+    path: str | None = None
+    files: str | None = None  # a glob on plan file names
+    source: str = ""  # where it was written: `strataudit.yaml:12`
+
+    def describe(self) -> str:
+        target = self.entity or self.path or "(plan-wide)"
+        return f"{self.rule} on {target} until {self.expires.isoformat()} ({self.owner})"
 
 
 @dataclass(frozen=True)
@@ -37,6 +56,13 @@ class Finding:
     plan_id: str
     detail: str | None = None
     items: tuple[str, ...] = field(default=())
+    waiver: Waiver | None = None  # a live waiver covers it: reported, not counted by the gate
+    baselined: bool = False  # already in the baseline: reported, not counted by the gate
+
+    @property
+    def counts(self) -> bool:
+        """Whether the gate counts this finding."""
+        return self.waiver is None and not self.baselined
 
     def sort_key(self) -> tuple[str, int, str, int, str]:
         return (self.location.file, self.location.line, self.rule, self.location.column,

@@ -36,7 +36,8 @@ def judge_plan(result: PlanResult, fail_on: Severity | None) -> PlanVerdict:
     if result.error is not None:
         return PlanVerdict(result.file, result.plan_id, "error",
                            (f"{result.file} could not be audited: {result.error.message}",))
-    blocking = [f for f in result.findings if fail_on is not None and f.severity >= fail_on]
+    blocking = [f for f in result.findings
+                if fail_on is not None and f.counts and f.severity >= fail_on]
     if not blocking:
         return PlanVerdict(result.file, result.plan_id, "pass", ())
     counts = Counter(f.severity for f in blocking)

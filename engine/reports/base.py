@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from strataudit import RULES_VERSION, __version__
 from strataudit.audit import PlanResult
 from strataudit.errors import InputProblem
-from strataudit.findings import Finding
+from strataudit.findings import Finding, Waiver
 from strataudit.gate import Verdict
 from strataudit.rulefile import RuleSet, Severity
 
@@ -24,6 +25,11 @@ class Report:
     fail_on: Severity | None
     tool_version: str = __version__
     rules_version: str = RULES_VERSION
+    as_of: datetime.date = field(default_factory=datetime.date.today)
+    expired_waivers: tuple[Waiver, ...] = ()  # no longer waive; reported, the gate fails as usual
+    unused_waivers: tuple[Waiver, ...] = ()  # matched nothing: stale, to clean up
+    resolved: tuple[dict[str, str], ...] = ()  # baseline entries no finding matches any more
+    baseline_file: str | None = None
 
     @property
     def findings(self) -> list[Finding]:
