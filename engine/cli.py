@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-
 from strataudit import __version__
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -123,9 +122,8 @@ def rules() -> None:
 @guarded
 def rules_list(fmt: str, packs: tuple[Path, ...]) -> None:
     """Every rule: id, severity, category, title."""
-    from tabulate import tabulate
-
     from strataudit.rulefile import description, load_ruleset
+    from tabulate import tabulate
 
     ruleset = load_ruleset(packs)
     if fmt == "json":

@@ -12,10 +12,10 @@ def rule_markdown(rule: Rule) -> str:
     quote = f"\n\n> {spec.quote.strip()}" if spec.quote else ""
     return f"""## {spec.id}: {spec.title}
 
-*{spec.severity}* · category `{spec.category}` · {spec.scope}-wide · source: {spec.source}
+*{spec.severity}* · category `{spec.category}` · {"one finding per entity" if spec.scope == "entity" else "plan-wide"} · source: {spec.source}
 
 ### What it does
-{spec.message.strip()}
+Flags {spec.title[0].lower() + spec.title[1:]}. Message: “{_placeholders(spec.message.strip())}”
 
 ### Why it matters
 {spec.rationale.strip()}{quote}
@@ -43,5 +43,51 @@ def catalogue_markdown(ruleset: RuleSet) -> str:
     return "\n".join(head) + "\n\n" + "\n".join(rule_markdown(r) for r in ruleset)
 
 
+def facts_markdown() -> str:
+    """The fact kinds and fields rules can match (from facts.FACT_KINDS, so it cannot drift)."""
+    from strataudit.facts import COMMON, FACT_KINDS
+
+    out = ["# Fact kinds", "",
+           "Generated from `engine/facts.py` by `python -m strataudit.docs`; do not edit by hand.",
+           "", "Every fact has `type` (its kind) and, for entities, "
+           + ", ".join(f"`{k}` ({v})" for k, v in COMMON.items())
+           + ". A field that is missing in the plan (absent, null, blank, empty) is left out "
+           "of the fact: test it with `missing: true`. Dates are numbers `YYYYMMDD`.", ""]
+    for kind, (what, fields) in FACT_KINDS.items():
+        out += [f"## `{kind}`", "", what[0].upper() + what[1:] + ".", ""]
+        if fields:
+            out += ["| field | meaning |", "|---|---|"]
+            out += [f"| `{name}` | {meaning} |" for name, meaning in fields.items()]
+            out.append("")
+    return "\n".join(out)
+
+
+GENERATED = {"docs/rules.md": lambda rs: catalogue_markdown(rs),
+             "docs/facts.md": lambda rs: facts_markdown()}
+
+
+def main() -> None:
+    """Regenerate the docs in the working directory (the repository root)."""
+    from pathlib import Path
+
+    from strataudit.rulefile import load_ruleset
+
+    ruleset = load_ruleset()
+    for name, make in GENERATED.items():
+        Path(name).write_text(make(ruleset), encoding="utf-8")
+        print(f"wrote {name}")
+
+
+def _placeholders(template: str) -> str:
+    """`{subject.label}` -> `‹label›`: a readable sketch of the message."""
+    import re
+
+    return re.sub(r"\{(?:[a-z_0-9]+\.)?([a-z_0-9]+)\}", lambda m: f"‹{m.group(1)}›", template)
+
+
 def _anchor(title: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in title.lower()).strip("-")
+
+
+if __name__ == "__main__":
+    main()

@@ -26,7 +26,6 @@ from typing import Any
 
 import durable_rules_engine
 from durable.engine import Host, MessageNotHandledException
-
 from strataudit.compiler import TRIGGER, Check, Derive, Program, bind_template
 
 MAX_LIVE_SESSIONS = 1024

@@ -207,6 +207,12 @@ def _check_semantics(spec: RuleSpec, doc: Document) -> None:
 
 
 def _check_refs(pattern: Pattern, bound: set[str], fail: Any) -> None:
+    from strataudit.compiler import GrammarError, compile_pattern
+
+    try:
+        compile_pattern(pattern)
+    except GrammarError as exc:
+        raise fail(str(exc), "see docs/rule-format.md for the operators") from None
     for value in _values(pattern.where):
         if isinstance(value, str) and value.startswith("$") and not value.startswith("$$"):
             name = value[1:].split(".", 1)[0]

@@ -8,7 +8,6 @@ import json
 import time
 
 import pytest
-
 from conftest import FIXTURES, SAMPLES
 
 BAD = FIXTURES / "bad"

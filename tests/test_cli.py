@@ -7,7 +7,6 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-
 from conftest import ROOT, SAMPLES
 
 REPORT_SCHEMA = json.loads((ROOT / "engine" / "schemas" / "report.schema.json").read_text())

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import SAMPLES, strataudit_command
 from strataudit.audit import Auditor, Target
 from strataudit.compiler import MAX_CHECKS_PER_RULESET, compile_rules
@@ -99,7 +98,7 @@ units:
     goals:
 {goals}
 """
-    auditor = Auditor(RULESET.select(("GOL001",)))
+    auditor = Auditor(RULESET.select(("GOL001", "GOL009")))
     assert identities(auditor, text) == set()
     assert threading.active_count() == 1, "the engine must not start timer threads"
 

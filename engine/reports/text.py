@@ -5,9 +5,8 @@ from __future__ import annotations
 import textwrap
 from itertools import groupby
 
-from tabulate import tabulate
-
 from strataudit.reports.base import Report
+from tabulate import tabulate
 
 WIDTH = 100
 

@@ -1,0 +1,102 @@
+"""User rule packs, `rules` commands and generated docs: the rule format as a public contract."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+from conftest import FIXTURES, ROOT, SAMPLES
+from strataudit.docs import GENERATED
+from strataudit.rulefile import load_ruleset
+
+PACK_RULE = FIXTURES / "packs" / "one_rule.yaml"
+
+
+def make_pack(tmp_path, text: str | None = None, name: str = "XPK001.yaml"):
+    pack = tmp_path / "pack"
+    pack.mkdir(exist_ok=True)
+    (pack / name).write_text(text if text is not None else PACK_RULE.read_text())
+    return pack
+
+
+def test_generated_docs_are_fresh():
+    """Fails when a rule file or fact kind changed but `python -m strataudit.docs` was not run."""
+    ruleset = load_ruleset()
+    for name, make in GENERATED.items():
+        assert (ROOT / name).read_text() == make(ruleset), f"{name} is stale: regenerate it"
+
+
+def test_builtin_rules_test_passes(run_cli):
+    result = run_cli("rules", "test")
+    assert result.returncode == 0, result.stdout
+    assert "50 rules behaved, 0 misbehaved" in result.stdout
+
+
+def test_user_pack_runs_with_no_python(run_cli, tmp_path):
+    pack = make_pack(tmp_path)
+    assert run_cli("rules", "test", str(pack)).returncode == 0
+    result = run_cli("audit", "--rules", str(pack), "--select", "XPK001", "--format", "json",
+                     "--fail-on", "warning", str(SAMPLES / "acme-skeleton.yaml"))
+    report = json.loads(result.stdout)
+    assert result.returncode == 1
+    assert {f["rule"] for f in report["findings"]} == {"XPK001"}
+
+
+def test_misbehaving_pack_rule_is_reported(run_cli, tmp_path):
+    broken = PACK_RULE.read_text().replace("go_to_market: {missing: true}",
+                                           "go_to_market: {present: true}")
+    result = run_cli("rules", "test", str(make_pack(tmp_path, broken)))
+    assert result.returncode == 1
+    assert "FAIL XPK001 fail[0]" in result.stdout and "FAIL XPK001 pass[0]" in result.stdout
+
+
+def test_malformed_rule_file_names_file_line_and_field(run_cli, tmp_path):
+    bad = PACK_RULE.read_text().replace("severity: warning", "severity: fatal")
+    pack = make_pack(tmp_path, bad)
+    for args in (["rules", "test", str(pack)],
+                 ["audit", "--rules", str(pack), str(SAMPLES / "acme-2027.yaml")]):
+        result = run_cli(*args)
+        assert result.returncode == 2
+        assert "XPK001.yaml:4:1" in result.stderr and "severity" in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_unknown_operator_and_unbound_reference_are_input_errors(run_cli, tmp_path):
+    for old, new, words in (("{missing: true}", "{absent_in: true}", "unknown operator"),
+                            ("{missing: true}", "$nobody.key", "no earlier pattern binds")):
+        pack = make_pack(tmp_path, PACK_RULE.read_text().replace(old, new))
+        result = run_cli("rules", "test", str(pack))
+        assert result.returncode == 2, result.stdout
+        assert words in result.stderr and "XPK001.yaml:" in result.stderr
+
+
+def test_pack_id_clash_with_a_builtin_is_an_error(run_cli, tmp_path):
+    pack = make_pack(tmp_path, PACK_RULE.read_text().replace("XPK001", "SEG002"))
+    result = run_cli("audit", "--rules", str(pack), str(SAMPLES / "acme-2027.yaml"))
+    assert result.returncode == 2 and "SEG002 is already used" in result.stderr
+
+
+def test_select_and_ignore_by_category(run_cli):
+    plan = str(SAMPLES / "acme-defects.yaml")
+    result = run_cli("audit", "--format", "json", "--select", "swot", plan)
+    rules = {f["rule"] for f in json.loads(result.stdout)["findings"]}
+    assert rules and all(r.startswith("SWT") for r in rules)
+    result = run_cli("audit", "--format", "json", "--ignore", "swot,CON001", plan)
+    rules = {f["rule"] for f in json.loads(result.stdout)["findings"]}
+    assert rules and not any(r.startswith("SWT") or r == "CON001" for r in rules)
+
+
+def test_rules_show_and_list(run_cli):
+    shown = run_cli("rules", "show", "gol001").stdout
+    for section in ("### What it does", "### Why it matters", "### Example", "### Use instead"):
+        assert section in shown
+    assert "drive more specific marketing strategies" in shown
+    listed = json.loads(run_cli("rules", "list", "--format", "json").stdout)
+    assert len(listed) == 50 and {"id", "severity", "category", "title"} <= set(listed[0])
+    assert run_cli("rules", "show", "NOPE001").returncode == 2
+
+
+def test_pack_directory_missing(run_cli, tmp_path):
+    result = run_cli("rules", "test", str(tmp_path / "none"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    shutil.rmtree(tmp_path, ignore_errors=True)
