@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from strataudit.compiler import compile_rules
@@ -16,7 +16,7 @@ from strataudit.engine import Engine
 from strataudit.errors import InputError, InputProblem
 from strataudit.facts import build_facts
 from strataudit.findings import Finding, build_findings
-from strataudit.loader import LoadedPlan, display_name, load_plan
+from strataudit.loader import LoadedPlan, Locator, display_name, load_plan
 from strataudit.rulefile import RuleSet
 from strataudit.source import load_document
 
@@ -120,3 +120,35 @@ def _discover_dir(directory: Path, found: Discovery) -> None:
     for path in plans:
         if os.path.realpath(path) not in included:
             found.targets.append(Target(path, display_name(path)))
+
+
+def audit_targets(ruleset: RuleSet, targets: list[Target], jobs: int = 1) -> list[PlanResult]:
+    """Audit every target, in order; with jobs > 1, in that many processes (a durable-rules
+    Host is not thread-safe, so parallel audits get a process, and an engine, each)."""
+    if jobs <= 1 or len(targets) < 2:
+        auditor = Auditor(ruleset)
+        return [auditor.audit(t) for t in targets]
+    from concurrent.futures import ProcessPoolExecutor
+
+    chunk = max(1, len(targets) // (jobs * 8))
+    with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(ruleset,)) as pool:
+        return list(pool.map(_audit_in_worker, targets, chunksize=chunk))
+
+
+_WORKER: Auditor | None = None
+
+
+def _init_worker(ruleset: RuleSet) -> None:
+    global _WORKER
+    _WORKER = Auditor(ruleset)
+
+
+def _audit_in_worker(target: Target) -> PlanResult:
+    assert _WORKER is not None
+    result = _WORKER.audit(target)
+    if result.plan is None:
+        return result
+    # The parsed documents key their marks by object identity, which does not survive pickling;
+    # the findings already carry their locations, so only the plan model travels back.
+    loaded = result.plan
+    return replace(result, plan=LoadedPlan(loaded.file, loaded.plan, Locator([]), ()))

@@ -59,47 +59,90 @@ def main() -> None:
     """Audit marketing strategy plans against a catalogue of declarative rules."""
 
 
+def _report_target(value: str) -> tuple[str, Path]:
+    fmt, sep, file = value.partition("=")
+    if not sep or fmt not in FORMATS or not file:
+        raise click.BadParameter(f"`{value}`: write FORMAT=FILE with FORMAT one of "
+                                 f"{', '.join(FORMATS)}", param_hint="--report")
+    return fmt, Path(file)
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text",
-              show_default=True, help="Report format.")
+              show_default=True, help="Report format on standard output (or --output).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the report to this file instead of standard output.")
+@click.option("--report", "reports", multiple=True, metavar="FORMAT=FILE",
+              help="Also write a report in FORMAT to FILE (repeatable), e.g. sarif=out.sarif.")
 @click.option("--rules", "packs", multiple=True,
               type=click.Path(file_okay=False, path_type=Path),
               help="Extra rule pack directory (repeatable).")
 @click.option("--select", multiple=True, help="Only these rule ids or categories.")
 @click.option("--ignore", multiple=True, help="Skip these rule ids or categories.")
 @click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]),
-              default="error", show_default=True, help="Lowest severity that fails the gate.")
+              help="Lowest severity that fails the gate [default: error, or the config's].")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Config file [default: strataudit.yaml here or in a parent folder].")
+@click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path),
+              help="Count only findings not recorded in this baseline.")
+@click.option("--write-baseline", type=click.Path(dir_okay=False, path_type=Path),
+              help="Record the current findings in this baseline file.")
+@click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="The day waivers are judged on (YYYY-MM-DD) [default: today].")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Audit plans in this many processes.")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 @guarded
-def audit(paths: tuple[str, ...], fmt: str, output: Path | None, packs: tuple[Path, ...],
-          select: tuple[str, ...], ignore: tuple[str, ...], fail_on: str, debug: bool) -> None:
+def audit(paths: tuple[str, ...], fmt: str, output: Path | None, reports: tuple[str, ...],
+          packs: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, ...],
+          fail_on: str | None, config_file: Path | None, baseline: Path | None,
+          write_baseline: Path | None, as_of: Any, jobs: int, debug: bool) -> None:
     """Audit plan files, or every plan under a directory (`-` reads standard input)."""
-    from strataudit.audit import Auditor, discover
+    import datetime
+
+    from strataudit.audit import audit_targets, discover
+    from strataudit.config import find_config, load_config
     from strataudit.gate import FAIL_LEVELS, judge
     from strataudit.reports import renderer
     from strataudit.reports.base import Report
     from strataudit.rulefile import check_known_ids, load_ruleset
+    from strataudit.suppress import apply_baseline, apply_waivers, read_baseline, save_baseline
 
-    ruleset = load_ruleset(packs)
-    select, ignore = _split(select), _split(ignore)
+    targets = [_report_target(r) for r in reports]
+    config = load_config(config_file or find_config(Path.cwd()))
+    ruleset = load_ruleset((*config.packs, *packs))
+    select = _split(select) or config.select
+    ignore = _split(ignore) + config.ignore
     check_known_ids(select, ruleset, "--select")
     check_known_ids(ignore, ruleset, "--ignore")
-    ruleset = ruleset.select(select, ignore)
+    check_known_ids(tuple(config.severity), ruleset, config.file or "config")
+    ruleset = ruleset.select(select, ignore).with_severities(config.severity)
+    entries = read_baseline(baseline) if baseline else None
     stdin_text = None
     if "-" in paths:
         from strataudit.source import decode
 
         stdin_text = decode(sys.stdin.buffer.read(), "<stdin>")
     found = discover(list(paths), stdin_text)
-    auditor = Auditor(ruleset)
-    results = [auditor.audit(target) for target in found.targets]
+    results = audit_targets(ruleset, found.targets, jobs)
+    today = as_of.date() if as_of else datetime.date.today()
+    waived = apply_waivers(results, config.waivers, today)
+    results = waived.results
+    resolved: tuple[dict[str, Any], ...] = ()
+    if entries is not None:
+        results, resolved = apply_baseline(results, entries)
+    if write_baseline is not None:
+        count = save_baseline(write_baseline, results)
+        click.echo(f"baseline: {count} findings recorded in {write_baseline}", err=True)
     errors = tuple(found.errors) + tuple(r.error for r in results if r.error is not None)
-    level = FAIL_LEVELS[fail_on]
-    verdict = judge(results, level, run_errors=len(found.errors))
-    report = Report(tuple(results), errors, tuple(found.skipped), verdict, ruleset, level)
+    level = FAIL_LEVELS[fail_on or config.fail_on or "error"]
+    verdict = judge(results, level, run_errors=len(found.errors), expired=waived.expired)
+    report = Report(tuple(results), errors, tuple(found.skipped), verdict, ruleset, level,
+                    as_of=today, expired_waivers=waived.expired, unused_waivers=waived.unused,
+                    resolved=resolved, baseline_file=str(baseline) if baseline else None)
+    for target_fmt, target_file in targets:
+        target_file.write_text(renderer(target_fmt)(report), encoding="utf-8")
     text = renderer(fmt)(report)
     if output is not None:
         output.write_text(text, encoding="utf-8")
@@ -107,6 +150,11 @@ def audit(paths: tuple[str, ...], fmt: str, output: Path | None, packs: tuple[Pa
         click.echo(text, nl=False)
     for error in errors:
         click.echo("error: " + error.render(), err=True)
+    for waiver in waived.expired:
+        click.echo(f"warning: waiver expired: {waiver.describe()} ({waiver.source})", err=True)
+    for waiver in waived.unused:
+        click.echo(f"note: waiver matched nothing: {waiver.describe()} ({waiver.source})",
+                   err=True)
     sys.exit(verdict.exit_code)
 
 
@@ -178,6 +226,6 @@ def rules_test(directory: Path | None, debug: bool) -> None:
 @guarded
 def schema() -> None:
     """Print the JSON Schema of the plan format (for editors and validators)."""
-    from strataudit.model import Plan
+    from strataudit.model import plan_json_schema
 
-    click.echo(json.dumps(Plan.model_json_schema(), indent=2))
+    click.echo(json.dumps(plan_json_schema(), indent=2))

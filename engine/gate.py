@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from strataudit.audit import PlanResult
+from strataudit.findings import Waiver
 from strataudit.rulefile import Severity
 
 FAIL_LEVELS: dict[str, Severity | None] = {
@@ -50,12 +51,24 @@ def judge_plan(result: PlanResult, fail_on: Severity | None) -> PlanVerdict:
     return PlanVerdict(result.file, result.plan_id, "fail", (reason,))
 
 
-def judge(results: list[PlanResult], fail_on: Severity | None,
-          run_errors: int = 0) -> Verdict:
+def judge(results: list[PlanResult], fail_on: Severity | None, run_errors: int = 0,
+          expired: tuple[Waiver, ...] = ()) -> Verdict:
+    """The verdict with reasons: why it failed, or what it let through when it passed."""
     plans = tuple(judge_plan(r, fail_on) for r in results)
-    reasons = tuple(reason for p in plans for reason in p.reasons)
+    reasons = [reason for p in plans for reason in p.reasons]
+    reasons += [f"waiver expired on {w.expires.isoformat()} ({w.source}): {w.describe()}; "
+                "its findings count again" for w in expired]
+    if run_errors:
+        reasons.append(f"{run_errors} input(s) could not be read")
     if run_errors or any(p.verdict == "error" for p in plans):
-        return Verdict("error", EXIT_INPUT, plans, reasons)
+        return Verdict("error", EXIT_INPUT, plans, tuple(reasons))
     if any(p.verdict == "fail" for p in plans):
-        return Verdict("fail", EXIT_FAIL, plans, reasons)
-    return Verdict("pass", EXIT_PASS, plans, reasons)
+        return Verdict("fail", EXIT_FAIL, plans, tuple(reasons))
+    findings = [f for r in results for f in r.findings]
+    waived = sum(1 for f in findings if f.waiver is not None)
+    baselined = sum(1 for f in findings if f.baselined and f.waiver is None)
+    below = sum(1 for f in findings if f.counts)
+    level = fail_on.label if fail_on else "never"
+    reasons.append(f"passed at fail-on `{level}`: {below} finding(s) below it, {waived} waived, "
+                   f"{baselined} baselined")
+    return Verdict("pass", EXIT_PASS, plans, tuple(reasons))

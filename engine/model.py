@@ -265,3 +265,28 @@ ENTITY_KEY: dict[str, str] = {"positioning": "segment"}
 def entity_key_field(list_name: str) -> str:
     """The field that names an item of an entity list (positioning entries go by segment)."""
     return ENTITY_KEY.get(list_name, "id")
+
+
+def plan_json_schema() -> dict[str, Any]:
+    """The plan format's JSON Schema, generated from these models so it cannot drift.
+
+    `x_` keys are allowed everywhere (patternProperties); the internal `x_fields` is hidden.
+    """
+    schema = Plan.model_json_schema(mode="validation")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "strataudit plan, format version 1"
+
+    def fix(node: Any) -> None:
+        if isinstance(node, dict):
+            props = node.get("properties")
+            if isinstance(props, dict):
+                props.pop("x_fields", None)
+                if node.get("additionalProperties") is False:
+                    node["patternProperties"] = {"^x_": {}}
+            for value in node.values():
+                fix(value)
+        elif isinstance(node, list):
+            for value in node:
+                fix(value)
+    fix(schema)
+    return schema

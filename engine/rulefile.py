@@ -253,6 +253,19 @@ class RuleSet:
         return RuleSet([r for r in self.rules
                         if (not select or named(r, select)) and not named(r, ignore)])
 
+    def with_severities(self, overrides: dict[str, str]) -> RuleSet:
+        """Per-rule severity overrides from the config; `off` drops the rule."""
+        rules = []
+        for rule in self.rules:
+            level = overrides.get(rule.id)
+            if level == "off":
+                continue
+            if level is not None:
+                rule = Rule(rule.spec.model_copy(update={"severity": level}), rule.file,
+                            rule.builtin)
+            rules.append(rule)
+        return RuleSet(rules)
+
 
 def load_pack(directory: Path, builtin: bool = False) -> list[Rule]:
     """Every `*.yaml` rule file under `directory`, in a stable order."""

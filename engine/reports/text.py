@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 from itertools import groupby
 
+from strataudit.findings import Finding
 from strataudit.reports.base import Report
 from tabulate import tabulate
 
@@ -15,16 +16,30 @@ def _wrap(text: str, width: int) -> str:
     return "\n".join(textwrap.wrap(text, width)) or text
 
 
+def _severity(f: Finding) -> str:
+    if f.waiver is not None:
+        return f"{f.severity.label}\n(waived)"
+    if f.baselined:
+        return f"{f.severity.label}\n(baseline)"
+    return f.severity.label
+
+
 def render(report: Report) -> str:
     out: list[str] = []
     for file, group in groupby(report.findings, key=lambda f: f.location.file):
-        rows = [(f"{f.location.line}:{f.location.column}", f.severity.label, f.rule,
+        rows = [(f"{f.location.line}:{f.location.column}", _severity(f), f.rule,
                  _wrap(f"{f.message}\n-> {f.location.path}", 56) if f.location.path
                  else _wrap(f.message, 56))
                 for f in group]
         out.append(f"\n{file}")
         out.append(tabulate(rows, headers=["where", "severity", "rule", "finding"],
                             tablefmt="simple", maxcolwidths=[None, None, None, 60]))
+    for w in report.expired_waivers:
+        out.append(f"expired waiver ({w.source}): {w.describe()}")
+    for w in report.unused_waivers:
+        out.append(f"unused waiver ({w.source}): {w.describe()}")
+    if report.resolved:
+        out.append(f"{len(report.resolved)} baselined finding(s) resolved")
     if report.skipped:
         out.append("\nskipped (not plans): " + ", ".join(report.skipped))
     counts = report.by_severity()

@@ -1,0 +1,112 @@
+"""`strataudit.yaml`: the gate's settings, validated like a plan (unknown key -> file:line).
+
+Found in the working directory or its parents, or named with `--config`. Command-line options
+override it. Paths in it (rule packs) are relative to the config file.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, \
+    ValidationError
+
+from strataudit.errors import input_error
+from strataudit.findings import Waiver
+from strataudit.source import Document, load_document
+from strataudit.validation import translate
+
+CONFIG_NAME = "strataudit.yaml"
+Level = Literal["error", "warning", "info", "never"]
+NonBlank = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+def _date(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            raise ValueError("a date is written YYYY-MM-DD") from None
+    return value
+
+
+class WaiverSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rule: Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9]*[0-9]{3}$")]
+    entity: NonBlank | None = None
+    path: NonBlank | None = None
+    files: NonBlank | None = None
+    reason: NonBlank
+    owner: NonBlank
+    expires: Annotated[datetime.date, BeforeValidator(_date)]
+
+
+class ConfigSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    fail_on: Level | None = None
+    severity: dict[str, Literal["error", "warning", "info", "off"]] = Field(default_factory=dict)
+    select: list[str] = Field(default_factory=list)
+    ignore: list[str] = Field(default_factory=list)
+    rules: list[str] = Field(default_factory=list)
+    waivers: list[WaiverSpec] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Config:
+    """The settings in force, with where they came from."""
+
+    file: str | None = None
+    fail_on: str | None = None
+    severity: dict[str, str] = field(default_factory=dict)
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    packs: tuple[Path, ...] = ()
+    waivers: tuple[Waiver, ...] = ()
+
+
+def find_config(start: Path) -> Path | None:
+    """`strataudit.yaml` in `start` or the nearest parent that has one."""
+    for folder in (start, *start.parents):
+        candidate = folder / CONFIG_NAME
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_config(path: Path | None, display: str | None = None) -> Config:
+    if path is None:
+        return Config()
+    shown = display or str(path)
+    doc = load_document(path, shown)
+    data = doc.data if doc.data is not None else {}
+    try:
+        spec = ConfigSpec.model_validate(data)
+    except ValidationError as exc:
+        raise translate(exc, doc, ConfigSpec) from None
+    waivers = tuple(_waiver(w, i, doc) for i, w in enumerate(spec.waivers))
+    for rule_id in spec.severity:
+        if not rule_id[:1].isalpha():
+            mark = doc.mark_of(("severity", rule_id))
+            raise input_error(shown, mark.line, mark.column, f"`{rule_id}` is not a rule id",
+                              "key severity overrides by rule id, e.g. `SEG005: warning`")
+    base = path.parent
+    return Config(file=shown, fail_on=spec.fail_on,
+                  severity={k.upper(): v for k, v in spec.severity.items()},
+                  select=tuple(spec.select), ignore=tuple(spec.ignore),
+                  packs=tuple(base / p for p in spec.rules), waivers=waivers)
+
+
+def _waiver(spec: WaiverSpec, index: int, doc: Document) -> Waiver:
+    mark = doc.mark_of(("waivers", index))
+    if spec.entity and spec.path:
+        raise input_error(doc.file, mark.line, mark.column,
+                          "a waiver names an `entity` or a `path`, not both",
+                          "keep the one that identifies the finding")
+    return Waiver(rule=spec.rule.upper(), reason=spec.reason, owner=spec.owner,
+                  expires=spec.expires, entity=spec.entity, path=spec.path, files=spec.files,
+                  source=f"{doc.file}:{mark.line}")

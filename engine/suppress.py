@@ -1,0 +1,119 @@
+"""Waivers and baselines: findings a reviewer accepted, still reported, not counted by the gate.
+
+A waiver waives while `as_of <= expires` (its expiry day is its last valid day); an expired one
+no longer waives and is reported, so the gate fails on its finding as usual. A live waiver that
+matches nothing is reported as unused. A baseline records findings by fingerprint; findings in
+it are reported as baselined, and baseline entries no finding matches are reported as resolved.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from dataclasses import dataclass, replace
+from fnmatch import fnmatch
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from strataudit.audit import PlanResult
+from strataudit.errors import input_error
+from strataudit.findings import Finding, Waiver
+
+BASELINE_VERSION = 1
+
+
+def _covers(waiver: Waiver, finding: Finding) -> bool:
+    if waiver.rule != finding.rule:
+        return False
+    if waiver.files and not _file_matches(waiver.files, finding.location.file):
+        return False
+    if waiver.entity is not None:
+        return waiver.entity == finding.entity
+    if waiver.path is not None:
+        return waiver.path == finding.location.path
+    return finding.entity is None  # no entity, no path: the rule's plan-wide finding
+
+
+def _file_matches(glob: str, file: str) -> bool:
+    posix = PurePosixPath(file.replace("\\", "/"))
+    return fnmatch(str(posix), glob) or posix.match(glob)
+
+
+@dataclass(frozen=True)
+class WaiverOutcome:
+    results: list[PlanResult]
+    expired: tuple[Waiver, ...]
+    unused: tuple[Waiver, ...]
+
+
+def apply_waivers(results: list[PlanResult], waivers: tuple[Waiver, ...],
+                  as_of: datetime.date) -> WaiverOutcome:
+    live = [w for w in waivers if as_of <= w.expires]
+    expired = tuple(w for w in waivers if as_of > w.expires)
+    used: set[int] = set()
+    out: list[PlanResult] = []
+    for result in results:
+        findings = []
+        for finding in result.findings:
+            match = next((i for i, w in enumerate(live) if _covers(w, finding)), None)
+            if match is not None:
+                used.add(match)
+                finding = replace(finding, waiver=live[match])
+            findings.append(finding)
+        out.append(replace(result, findings=tuple(findings)))
+    unused = tuple(w for i, w in enumerate(live) if i not in used)
+    return WaiverOutcome(out, expired, unused)
+
+
+def baseline_entry(finding: Finding) -> dict[str, Any]:
+    return {"fingerprint": finding.fingerprint, "rule": finding.rule, "plan": finding.plan_id,
+            "entity": finding.entity, "path": finding.location.path}
+
+
+def save_baseline(path: Path, results: list[PlanResult]) -> int:
+    entries = sorted((baseline_entry(f) for r in results for f in r.findings),
+                     key=lambda e: (e["plan"], e["rule"], e["path"], e["fingerprint"]))
+    path.write_text(json.dumps({"strataudit_baseline": BASELINE_VERSION, "findings": entries},
+                               indent=2) + "\n", encoding="utf-8")
+    return len(entries)
+
+
+def read_baseline(path: Path) -> list[dict[str, Any]]:
+    shown = str(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise input_error(shown, None, None, "baseline file not found",
+                          "create it with --write-baseline FILE") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        line = getattr(exc, "lineno", None)
+        raise input_error(shown, line, getattr(exc, "colno", None) if line else None,
+                          "the baseline is not valid JSON",
+                          "regenerate it with --write-baseline FILE") from None
+    if (not isinstance(data, dict) or data.get("strataudit_baseline") != BASELINE_VERSION
+            or not isinstance(data.get("findings"), list)
+            or not all(isinstance(e, dict) and isinstance(e.get("fingerprint"), str)
+                       for e in data["findings"])):
+        raise input_error(shown, 1, 1, "not a strataudit baseline (version 1)",
+                          "regenerate it with --write-baseline FILE")
+    entries: list[dict[str, Any]] = data["findings"]
+    return entries
+
+
+def apply_baseline(results: list[PlanResult], entries: list[dict[str, Any]]
+                   ) -> tuple[list[PlanResult], tuple[dict[str, Any], ...]]:
+    known = {e["fingerprint"] for e in entries}
+    seen: set[str] = set()
+    out: list[PlanResult] = []
+    for result in results:
+        findings = []
+        for finding in result.findings:
+            if finding.fingerprint in known:
+                seen.add(finding.fingerprint)
+                finding = replace(finding, baselined=True)
+            findings.append(finding)
+        out.append(replace(result, findings=tuple(findings)))
+    audited = {r.plan_id for r in results if r.plan_id}
+    resolved = tuple(e for e in entries
+                     if e["fingerprint"] not in seen and e.get("plan") in audited)
+    return out, resolved
