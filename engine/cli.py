@@ -104,13 +104,15 @@ def audit(paths: tuple[str, ...], fmt: str, output: Path | None, reports: tuple[
     from strataudit.audit import audit_targets, discover
     from strataudit.config import find_config, load_config
     from strataudit.gate import FAIL_LEVELS, judge
+    from strataudit.loader import display_name
     from strataudit.reports import renderer
     from strataudit.reports.base import Report
     from strataudit.rulefile import check_known_ids, load_ruleset
     from strataudit.suppress import apply_baseline, apply_waivers, read_baseline, save_baseline
 
     targets = [_report_target(r) for r in reports]
-    config = load_config(config_file or find_config(Path.cwd()))
+    config_path = config_file or find_config(Path.cwd())
+    config = load_config(config_path, display_name(config_path) if config_path else None)
     ruleset = load_ruleset((*config.packs, *packs))
     select = _split(select) or config.select
     ignore = _split(ignore) + config.ignore

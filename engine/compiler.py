@@ -21,12 +21,14 @@ from strataudit.rulefile import Case, Pattern, Rule, fact_types
 
 TRIGGER = "trigger"
 NEVER = "never_asserted"
-TRIGGER_PATTERN = {"t_trigger": {"type": TRIGGER}}
+TRIGGER_NAME = "t_trigger"
+ALWAYS = "one"  # a field the engine module sets to 1 on every fact it asserts
+TRIGGER_PATTERN = {TRIGGER_NAME: {"type": TRIGGER}}
 # durable-rules hangs when 512 or more rules share their first test (field notes, hazard 7), and
-# every check starts with the trigger: checks are split into rulesets of at most this many (the
-# engine module halves a chunk further when the engine's tables refuse it).
-MAX_CHECKS_PER_RULESET = 200
-MAX_RULES_PER_RULESET = 4000
+# gives wrong counts or crashes from 256 rules sharing one identical pattern (our probes); every
+# check starts with the trigger, so a ruleset holds at most this many rules in all (sinks,
+# derivations and checks; the engine module halves a chunk further if the engine refuses it).
+MAX_RULES_PER_RULESET = 240
 
 
 def _binding(name: str) -> str:
@@ -79,25 +81,76 @@ class GrammarError(ValueError):
     """A condition that cannot be compiled (unknown operator...)."""
 
 
-def compile_pattern(pattern: Pattern) -> dict[str, Any]:
+def _is_ref(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith("$") and not value.startswith("$$")
+
+
+COMPARISONS = {"ne", "lt", "le", "gt", "ge"}
+
+
+def compile_pattern(pattern: Pattern, anchor: str | None = None,
+                    guards: frozenset[str] = frozenset()) -> dict[str, Any]:
     return compile_tests(pattern.fact if isinstance(pattern.fact, str) else pattern.fact[0],
-                         pattern.where)
+                         pattern.where, anchor, guards)
 
 
-def compile_tests(fact_type: str, where: dict[str, Any]) -> dict[str, Any]:
-    tests: list[dict[str, Any]] = [{"type": fact_type}]
+def compile_tests(fact_type: str, where: dict[str, Any], anchor: str | None = None,
+                  guards: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """One pattern's tests, ordered around three engine defects seen in durable-rules 2.0.28.
+
+    - A join test placed after an `$or` group is silently ignored: `$or` groups (from `in`)
+      come last, after every join.
+    - When the last join test of a pattern is false, the engine reads past the end of its
+      expression array (events.c, reduceExpressionSequence): segfaults, or wrong answers. Every
+      pattern with a join therefore ends with a join that is always true: the constant field
+      `ALWAYS` (1 on every asserted fact) equal to the anchor pattern's. (A join on `sid` for
+      this crashed the engine in its turn: `sid` is not an ordinary property.)
+    - A comparison (`lt`, `gt`, `ne`...) with a field the other fact lacks aborts the whole
+      assertion (error 311): the referenced pattern gets a `present` guard (`guards`).
+    """
+    literal: list[dict[str, Any]] = [{"type": fact_type}]
+    literal += [{"$ex": {name: 1}} for name in sorted(guards)]
+    compare: list[dict[str, Any]] = []
+    equal: list[dict[str, Any]] = []
+    groups: list[dict[str, Any]] = []
     for field_, test in where.items():
-        if isinstance(test, dict):
-            if len(test) != 1:
-                raise GrammarError(f"`{field_}`: one operator per field test, got {sorted(test)}")
-            op, value = next(iter(test.items()))
-            if op not in OPERATORS:
-                raise GrammarError(f"`{field_}`: unknown operator `{op}`; "
-                                   f"use one of {', '.join(OPERATORS)}")
-            tests.append(OPERATORS[op](field_, value))
+        if not isinstance(test, dict):
+            test = {"eq": test}
+        if len(test) != 1:
+            raise GrammarError(f"`{field_}`: one operator per field test, got {sorted(test)}")
+        op, value = next(iter(test.items()))
+        if op not in OPERATORS:
+            raise GrammarError(f"`{field_}`: unknown operator `{op}`; "
+                               f"use one of {', '.join(OPERATORS)}")
+        compiled = OPERATORS[op](field_, value)
+        if op in ("in", "not_in"):
+            if not isinstance(value, list) or any(_is_ref(v) for v in value):
+                raise GrammarError(f"`{field_}`: `{op}` takes a list of literal values")
+            (groups if op == "in" else literal).append(compiled)
+        elif _is_ref(value):
+            (compare if op in COMPARISONS else equal).append(compiled)
         else:
-            tests.append(_eq(field_, test))
+            literal.append(compiled)
+    joins = compare + equal
+    if joins:
+        if anchor is None:
+            raise GrammarError("the first pattern cannot refer to another pattern")
+        joins.append({ALWAYS: {anchor: ALWAYS}})
+    tests = literal + joins + groups
     return tests[0] if len(tests) == 1 else {"$and": tests}
+
+
+def _guards(patterns: list[Pattern]) -> dict[str, set[str]]:
+    """Fields each named pattern must have because a later comparison refers to them."""
+    need: dict[str, set[str]] = {}
+    for pattern in patterns:
+        for test in pattern.where.values():
+            if isinstance(test, dict) and len(test) == 1:
+                (op, value), = test.items()
+                if op in COMPARISONS and _is_ref(value):
+                    name, _, attr = value[1:].partition(".")
+                    need.setdefault(name, set()).add(attr or "key")
+    return need
 
 
 @dataclass(frozen=True)
@@ -131,9 +184,16 @@ class Program:
 
     def rulesets(self) -> list[list[Derive | Check]]:
         """Checks chunked under the shared-first-test limit, each chunk with every derivation."""
-        chunks = [self.checks[i:i + MAX_CHECKS_PER_RULESET]
-                  for i in range(0, len(self.checks), MAX_CHECKS_PER_RULESET)] or [[]]
+        size = self.checks_per_ruleset()
+        chunks = [self.checks[i:i + size] for i in range(0, len(self.checks), size)] or [[]]
         return [[*self.sinks(), *self.derives, *chunk] for chunk in chunks]
+
+    def checks_per_ruleset(self) -> int:
+        room = MAX_RULES_PER_RULESET - len(self.sinks()) - len(self.derives)
+        if room < 1:
+            raise GrammarError(f"{len(self.derives)} derivations leave no room for checks in one "
+                               f"engine ruleset ({MAX_RULES_PER_RULESET} rules at most)")
+        return room
 
     def sinks(self) -> list[Derive]:
         """One never-firing rule per fact type, so that every asserted fact is "handled".
@@ -149,26 +209,31 @@ class Program:
                 for t in sorted(self.fact_types)]
 
 
-def _patterns(patterns: list[Pattern], start: int) -> tuple[list[dict[str, Any]], list[str]]:
+def _patterns(patterns: list[Pattern], anchor: str | None
+              ) -> tuple[list[dict[str, Any]], list[str]]:
     compiled: list[dict[str, Any]] = []
     bound: list[str] = []
-    for i, pattern in enumerate(patterns, start):
+    guards = _guards(patterns)
+    for i, pattern in enumerate(patterns):
+        own = frozenset(guards.get(pattern.as_ or "", ()))
         if pattern.absent:
             # "none of these kinds": one $not per kind ($or on the type inside a $not with a
-            # join did not match in our probes, so it is not used).
+            # join silently drops the join in this engine, so it is not used).
             for j, fact_type in enumerate(fact_types(pattern)):
-                compiled.append({f"n{i}_{j}$not": compile_tests(fact_type, pattern.where)})
+                compiled.append({f"n{i}_{j}$not": compile_tests(fact_type, pattern.where,
+                                                                 anchor, own)})
         else:
             name = _binding(pattern.as_ or f"anon{i}")
-            compiled.append({name: compile_pattern(pattern)})
+            compiled.append({name: compile_pattern(pattern, anchor, own)})
             bound.append(name)
+            anchor = anchor or name
     return compiled, bound
 
 
 def compile_rule(rule: Rule, program: Program) -> None:
     spec = rule.spec
     for d, derivation in enumerate(spec.derive):
-        patterns, bound = _patterns(derivation.when, 0)
+        patterns, bound = _patterns(derivation.when, None)
         program.derives.append(Derive(
             name=f"{spec.id}.derive{d}", bound=tuple(bound),
             template={k: _value(v) for k, v in derivation.assert_.items()},
@@ -176,7 +241,7 @@ def compile_rule(rule: Rule, program: Program) -> None:
         program.fact_types.update(t for p in derivation.when for t in fact_types(p))
     cases: list[Case] = rule.cases()
     for c, case in enumerate(cases):
-        patterns, bound = _patterns([*spec.match, *case.match], 0)
+        patterns, bound = _patterns([*spec.match, *case.match], TRIGGER_NAME)
         program.checks.append(Check(
             name=f"{spec.id}.case{c}", rule_id=spec.id, case_index=c, bound=tuple(bound),
             definition={"all": [dict(TRIGGER_PATTERN), *patterns]}))
@@ -188,8 +253,7 @@ def compile_rules(rules: list[Rule]) -> Program:
     program = Program()
     for rule in rules:
         compile_rule(rule, program)
-    if len(program.derives) + MAX_CHECKS_PER_RULESET > MAX_RULES_PER_RULESET:
-        raise GrammarError(f"{len(program.derives)} derivations exceed the engine's limit")
+    program.checks_per_ruleset()
     return program
 
 

@@ -13,8 +13,11 @@ Each defence below answers a hazard of `shared/notes/durable-rules.md`:
    after every assertion; either makes the audit fail loudly (`EngineError`);
 6. state lives per session: emptied by retraction after each plan and the sid reused (the
    engine's `delete_state` crashed here, see `_empty`); far under the 1,024 live sessions;
-7. 512 rules sharing a first test hang: checks are chunked (compiler.MAX_CHECKS_PER_RULESET).
+7. 512 rules sharing a first test hang, 256 give wrong counts: rulesets are chunked
+   (compiler.MAX_RULES_PER_RULESET).
 8. a Host is not thread-safe: one per `Engine`, parallel audits use processes.
+9. defects found by our probes (compiler.compile_tests): a false last join test reads past
+   its array, a join after `$or` is ignored, a comparison with a missing field aborts.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from typing import Any
 
 import durable_rules_engine
 from durable.engine import Host, MessageNotHandledException
-from strataudit.compiler import TRIGGER, Check, Derive, Program, bind_template
+from strataudit.compiler import ALWAYS, TRIGGER, Check, Derive, Program, bind_template
 
 MAX_LIVE_SESSIONS = 1024
 MAX_DERIVED_FACTS = 1_000_000
@@ -182,6 +185,7 @@ class Engine:
                                       f"({fact_type}); the plan's chains are too long")
                 fact["id"] = session.unique_id("d:" + natural)
                 fact["sid"] = session.sid
+                fact[ALWAYS] = 1
                 c.assert_fact(fact)
                 session.derived_facts.append(fact)
             except Exception as exc:
@@ -205,9 +209,9 @@ class Engine:
         session = self._session = _Session(sid)
         self._live.add(sid)
         used = self.program.fact_types
-        batch = [dict(f, sid=sid, id=session.unique_id(f["id"])) for f in facts
+        batch = [{**f, "sid": sid, "id": session.unique_id(f["id"]), ALWAYS: 1} for f in facts
                  if f["type"] in used]
-        trigger = {"type": TRIGGER, "id": session.unique_id("trigger"), "sid": sid}
+        trigger = {"type": TRIGGER, "id": session.unique_id("trigger"), "sid": sid, ALWAYS: 1}
         clean = False
         try:
             for name in self.ruleset_names:

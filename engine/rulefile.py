@@ -210,7 +210,7 @@ def _check_refs(pattern: Pattern, bound: set[str], fail: Any) -> None:
     from strataudit.compiler import GrammarError, compile_pattern
 
     try:
-        compile_pattern(pattern)
+        compile_pattern(pattern, anchor="t_trigger")  # compiled for its errors only
     except GrammarError as exc:
         raise fail(str(exc), "see docs/rule-format.md for the operators") from None
     for value in _values(pattern.where):

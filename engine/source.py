@@ -60,22 +60,20 @@ class Document:
         node, mark = self.data, self.root
         for step in raw_path:
             table = self.marks.get(id(node))
-            if table is None:
+            found, value = child(node, step)
+            if table is None or not found:
                 break
-            if (isinstance(node, dict) and step in node) or (isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node)):
-                mark, node = table[step], node[step]
-            else:
-                break
+            mark, node = table[step], value
         return mark
 
-    def has(self, raw_path: tuple[str | int, ...]) -> bool:
-        node = self.data
-        for step in raw_path:
-            if (isinstance(node, dict) and step in node) or (isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node)):
-                node = node[step]
-            else:
-                return False
-        return True
+
+def child(node: Any, step: str | int) -> tuple[bool, Any]:
+    """Step into a mapping by key or a list by index: (found, value)."""
+    if isinstance(node, dict):
+        return (True, node[step]) if step in node else (False, None)
+    if isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
+        return True, node[step]
+    return False, None
 
 
 def _scalar(event: Any) -> Any:
@@ -164,7 +162,8 @@ def parse(text: str, display: str, path: Path | None = None) -> Document:
     root_mark = Mark(1, 1)
     documents = 0
     try:
-        for event in yaml.parse(text, Loader=_Loader):
+        events: Any = yaml.parse(text, Loader=_Loader)
+        for event in events:
             kind = type(event)
             if kind is ev.ScalarEvent or kind is ev.AliasEvent:
                 if kind is ev.ScalarEvent:
@@ -230,7 +229,7 @@ def parse(text: str, display: str, path: Path | None = None) -> Document:
                                       "the file holds more than one YAML document",
                                       "keep one plan per file; remove the `---` separator")
     except yaml.MarkedYAMLError as exc:
-        m = exc.problem_mark or exc.context_mark
+        m: Any = exc.problem_mark or exc.context_mark
         line, column = (m.line + 1, m.column + 1) if m is not None else (None, None)
         if "nesting depth" in str(exc.problem):  # libyaml's own limit, met while scanning ahead
             raise input_error(display, line, column,

@@ -11,7 +11,7 @@ from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 from strataudit.errors import InputError, input_error
-from strataudit.source import Document
+from strataudit.source import Document, child
 
 PathStep = str | int
 
@@ -21,10 +21,11 @@ def _raw_loc(doc: Document, loc: tuple[Any, ...]) -> tuple[PathStep, ...]:
     raw: list[PathStep] = []
     node = doc.data
     for step in loc:
-        if (isinstance(node, dict) and step in node) or (isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node)):
+        found, value = child(node, step)
+        if found:
             raw.append(step)
-            node = node[step]
-        elif isinstance(node, dict) and isinstance(step, str) and step not in node:
+            node = value
+        elif isinstance(node, dict) and isinstance(step, str):
             raw.append(step)  # a missing required key or an unknown key
             break
     return tuple(raw)
@@ -117,7 +118,8 @@ def translate(exc: ValidationError, doc: Document, model: type[BaseModel],
         message = f"`{field or 'the plan'}` must be a mapping, got {_describe(value)}"
         hint = "write its fields as `key: value` lines under it"
     elif kind == "value_error":
-        message = f"`{field}` is not a valid date: {str(error.get('msg', '')).removeprefix('Value error, ')}"
+        why = str(error.get("msg", "")).removeprefix("Value error, ")
+        message = f"`{field}` is not a valid date: {why}"
         hint = f"write `{field}: YYYY-MM-DD`, e.g. 2027-06-30"
     else:
         message = f"`{field}`: {error.get('msg')}"

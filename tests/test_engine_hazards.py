@@ -15,7 +15,7 @@ import pytest
 import yaml
 from conftest import SAMPLES, strataudit_command
 from strataudit.audit import Auditor, Target
-from strataudit.compiler import MAX_CHECKS_PER_RULESET, compile_rules
+from strataudit.compiler import MAX_RULES_PER_RULESET, compile_rules
 from strataudit.engine import MAX_LIVE_SESSIONS, Engine, EngineError, _Session, fnv32
 from strataudit.facts import build_facts
 from strataudit.findings import build_findings
@@ -167,7 +167,7 @@ def test_more_rules_than_share_a_first_test_safely(tmp_path):
     pack = tmp_path / "pack"
     pack.mkdir()
     template = (Path(__file__).parent / "fixtures" / "packs" / "one_rule.yaml").read_text()
-    count = max(600, MAX_CHECKS_PER_RULESET + 150)
+    count = max(600, MAX_RULES_PER_RULESET + 150)
     for i in range(count):
         (pack / f"X{i:03d}.yaml").write_text(template.replace("XPK001", f"XPK{i:03d}"))
     plan = tmp_path / "plan.yaml"
@@ -189,3 +189,60 @@ def test_only_the_engine_module_imports_durable_rules():
                        if "durable" in p.read_text() and "import durable" in p.read_text())
     assert importers == ["engine.py"], importers
     assert sys.version_info >= (3, 11)
+
+
+COMPARING_PACK = """strataudit_rule: 1
+id: XCMP001
+title: Product listed after a cheaper one
+severity: warning
+category: value
+scope: entity
+source: "planning practice: a test pack"
+rationale: Exercises a comparison join that is false for most pairs.
+remediation: None.
+message: "Product '{subject.label}' ({subject.key}) comes after '{other.label}'"
+item: "{other.key}"
+match:
+  - {as: subject, fact: product}
+  - {as: other, fact: product, where: {index: {lt: $subject.index}, kind: {in: [service]}}}
+examples:
+  fail:
+    - plan: |
+        strataudit: 1
+        plan: {id: ex}
+        products: [{id: P1, name: One, kind: service}, {id: P2, name: Two},
+                   {id: P3, name: Three, kind: service}]
+      expect: [{entity: P2}, {entity: P3}]
+  pass:
+    - plan: |
+        strataudit: 1
+        plan: {id: ex}
+        products: [{id: P1, name: One}, {id: P2, name: Two, kind: service}]
+"""
+
+
+def test_false_comparison_joins_do_not_crash_the_engine(tmp_path):
+    """Probe finding: a false `lt`/`gt`/`ne` as a pattern's last join read past the engine's
+    expression array (segfault in 10 of 10 runs); a join after `$or` was silently ignored.
+    The compiler ends every joined pattern with an always-true join and puts `$or` last."""
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    (pack / "XCMP001.yaml").write_text(COMPARING_PACK)
+    for _ in range(5):
+        result = subprocess.run([*strataudit_command(), "rules", "test", str(pack)],
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, (result.returncode, result.stdout, result.stderr)
+
+
+def test_compiled_patterns_are_ordered_around_engine_defects():
+    from strataudit.compiler import ALWAYS, compile_tests
+
+    compiled = compile_tests("product", {"kind": {"in": ["a", "b"]}, "index": {"lt": "$q.index"},
+                                         "unit": "$q.unit", "name": "x"}, "t_trigger",
+                             frozenset({"budget"}))
+    tests = compiled["$and"]
+    assert tests[0] == {"type": "product"} and {"$ex": {"budget": 1}} in tests
+    assert tests[-1] == {"$or": [{"kind": "a"}, {"kind": "b"}]}
+    assert tests[-2] == {ALWAYS: {"t_trigger": ALWAYS}}
+    joins = [t for t in tests if "p_q" in str(t)]
+    assert joins == [{"$lt": {"index": {"p_q": "index"}}}, {"unit": {"p_q": "unit"}}]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from strataudit import RULES_VERSION, __version__
 from strataudit.audit import PlanResult
@@ -28,7 +28,7 @@ class Report:
     as_of: datetime.date = field(default_factory=datetime.date.today)
     expired_waivers: tuple[Waiver, ...] = ()  # no longer waive; reported, the gate fails as usual
     unused_waivers: tuple[Waiver, ...] = ()  # matched nothing: stale, to clean up
-    resolved: tuple[dict[str, str], ...] = ()  # baseline entries no finding matches any more
+    resolved: tuple[dict[str, Any], ...] = ()  # baseline entries no finding matches any more
     baseline_file: str | None = None
 
     @property

@@ -1,0 +1,722 @@
+"""`--format html`: one self-contained page a reviewer opens in a browser or gets by e-mail.
+
+The page has inline CSS, inline SVG and a small inline script (the findings filters), and makes
+no request to any network address: a Content-Security-Policy in the page allows only that one
+script (by its hash) and no fetch of any kind. Every plan string reaches the page through
+Jinja2 with autoescape on; data for the script travels as JSON (`|tojson`) inside
+`<script type="application/json">`, which the browser never executes.
+
+This module only lays out what the audit decided: highlights (an unmatched product, an
+unaligned goal, an unaddressed weakness) come from the findings, never from a second opinion.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from strataudit.audit import PlanResult
+from strataudit.errors import InputProblem
+from strataudit.findings import Finding
+from strataudit.model import Action, Goal, Plan, Product
+from strataudit.reports.base import Report
+from strataudit.rulefile import Severity
+
+SEVERITIES = tuple(s.label for s in sorted(Severity, reverse=True))  # error, warning, info
+
+# The one script of the page, allowed by its hash in the page's Content-Security-Policy. It
+# reads the JSON blocks and toggles rows; it never writes markup (no innerHTML).
+SCRIPT = """
+(function () {
+  "use strict";
+  var root = document.documentElement;
+  root.setAttribute("data-js", "ready");
+  function rowsOf(block) {
+    var data = document.getElementById(block.getAttribute("data-rows"));
+    return data ? JSON.parse(data.textContent) : [];
+  }
+  function setup(block) {
+    var rows = rowsOf(block);
+    var form = block.querySelector("form.filters");
+    var count = block.querySelector(".shown");
+    if (!form) { return; }
+    var selects = form.querySelectorAll("select");
+    function apply() {
+      var want = {};
+      selects.forEach(function (s) { want[s.name] = s.value; });
+      var shown = 0;
+      rows.forEach(function (r) {
+        var el = document.getElementById(r.id);
+        if (!el) { return; }
+        var ok = (!want.severity || r.severity === want.severity) &&
+                 (!want.category || r.category === want.category) &&
+                 (!want.rule || r.rule === want.rule) &&
+                 (!want.status || r.status === want.status);
+        el.hidden = !ok;
+        if (ok) { shown += 1; }
+      });
+      if (count) { count.textContent = shown + " of " + rows.length + " shown"; }
+    }
+    function reset() {
+      selects.forEach(function (s) { s.value = ""; });
+      apply();
+    }
+    form.addEventListener("change", apply);
+    form.addEventListener("reset", function () { window.setTimeout(apply, 0); });
+    block.resetFilters = reset;
+    form.hidden = false;
+    apply();
+  }
+  var blocks = document.querySelectorAll("[data-rows]");
+  blocks.forEach(setup);
+  function reveal() {
+    var id = window.location.hash.slice(1);
+    if (!id) { return; }
+    var target = document.getElementById(id);
+    if (!target || !target.hidden) { return; }
+    blocks.forEach(function (b) {
+      if (b.contains(target) && b.resetFilters) { b.resetFilters(); }
+    });
+    target.scrollIntoView();
+  }
+  window.addEventListener("hashchange", reveal);
+  reveal();
+})();
+"""
+
+
+def _script_hash(script: str) -> str:
+    return "sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+
+
+CSP = ("default-src 'none'; script-src '{script}'; style-src 'unsafe-inline'; img-src data:; "
+       "base-uri 'none'; form-action 'none'")
+
+# Findings that a picture links to, by what it draws.
+SEG_PRODUCT, SEG_TARGET = "SEG002", "SEG003"
+UNALIGNED, UNDELIVERED, UNSUPPORTED = "GOL001", "GOL008", "GOL004"
+NO_GOAL = ("ACT004", "GOL003")  # an action that supports no goal; a product that serves none
+OVER_BUDGET = "CON004"
+SWOT_RULES = {"strengths": "SWT004", "weaknesses": "SWT002", "opportunities": "SWT005",
+              "threats": "SWT003"}
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.2f}"
+
+
+def _ticks(text: str) -> list[tuple[bool, str]]:
+    """`a `b` c` -> [(False, "a "), (True, "b"), (False, " c")]: code spans, as plain parts.
+
+    The template escapes each part itself; an unpaired backtick stays as text.
+    """
+    parts = text.split("`")
+    if len(parts) % 2 == 0:  # odd number of backticks: keep the last one literally
+        parts[-2:] = [parts[-2] + "`" + parts[-1]]
+    return [(i % 2 == 1, part) for i, part in enumerate(parts) if part]
+
+
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
+
+
+# ---------------------------------------------------------------------------------------------
+# Findings
+
+
+@dataclass
+class FindingLinks:
+    """Where each finding sits in the page, by (rule, entity): for the pictures' links."""
+
+    by_rule_entity: dict[tuple[str, str | None], str] = field(default_factory=dict)
+
+    def get(self, rule: str, entity: str | None) -> str | None:
+        return self.by_rule_entity.get((rule, entity))
+
+    def first(self, rules: tuple[str, ...], entity: str | None) -> tuple[str, str] | None:
+        for rule in rules:
+            anchor = self.get(rule, entity)
+            if anchor:
+                return rule, anchor
+        return None
+
+
+def _status(f: Finding) -> str:
+    if f.waiver is not None:
+        return "waived"
+    if f.baselined:
+        return "baselined"
+    return "open"
+
+
+def _finding_view(f: Finding, anchor: str, plan_file: str) -> dict[str, Any]:
+    loc = f.location
+    waiver = None
+    if f.waiver is not None:
+        w = f.waiver
+        waiver = {"owner": w.owner, "reason": w.reason, "expires": w.expires.isoformat(),
+                  "source": w.source, "describe": w.describe()}
+    return {
+        "anchor": anchor, "rule": f.rule, "title": f.title, "severity": f.severity.label,
+        "category": f.category, "message": f.message, "file": loc.file, "line": loc.line,
+        "column": loc.column, "path": loc.path, "included": loc.file != plan_file,
+        "entity": f.entity, "remediation": f.remediation, "rationale": f.rationale,
+        "waiver": waiver, "baselined": f.baselined, "status": _status(f),
+    }
+
+
+def _severity_counts(findings: list[Finding] | tuple[Finding, ...]) -> dict[str, int]:
+    counts = Counter(f.severity.label for f in findings)
+    return {label: counts.get(label, 0) for label in SEVERITIES}
+
+
+# ---------------------------------------------------------------------------------------------
+# Product x segment matching matrix
+
+
+def _matrix(plan: Plan, links: FindingLinks) -> dict[str, Any]:
+    segments = list(plan.segments or [])
+    products = list(plan.products or [])
+    seg_ids = {s.id for s in segments}
+    targets = [s for s in segments if s.target]
+    others = [s for s in segments if not s.target]
+    targets.sort(key=lambda s: (s.priority is None, s.priority or 0))
+    columns = []
+    offered: Counter[str] = Counter()
+    for p in products:
+        for sid in set(p.segments or []):
+            offered[sid] += 1
+    for s in [*targets, *others]:
+        columns.append({
+            "id": s.id, "name": s.name, "label": _clip(s.name, 28), "target": bool(s.target),
+            "priority": _number(s.priority) if s.priority is not None else None,
+            "products": offered.get(s.id, 0),
+            "finding": links.get(SEG_TARGET, s.id) if s.target else None,
+        })
+    rows = []
+    unknown_any = False
+    for p in products:
+        listed = list(dict.fromkeys(p.segments or []))
+        unknown = [sid for sid in listed if sid not in seg_ids]
+        unknown_any = unknown_any or bool(unknown)
+        rows.append({
+            "id": p.id, "name": p.name, "kind": p.kind, "unit": p.unit,
+            "cells": [c["id"] in listed for c in columns],
+            "targets": sum(1 for c in columns if c["target"] and c["id"] in listed),
+            "unknown": unknown, "finding": links.get(SEG_PRODUCT, p.id),
+        })
+    return {"columns": columns, "rows": rows, "unknown": unknown_any,
+            "targets": len(targets)}
+
+
+# ---------------------------------------------------------------------------------------------
+# Goal cascade: corporate goals -> unit goals (by level) -> products and actions
+
+NODE_W, NODE_H, ROW_GAP, COL_GAP = 218, 24, 7, 64
+TOP, LEFT, BAND_GAP = 34, 8, 12
+MAX_GOAL_LEVELS = 3
+FONT = 11.5  # px, the cascade's node labels
+
+
+def _text_width(text: str, size: float, bold: bool = False) -> float:
+    """A generous estimate of rendered width (DejaVu Sans, the widest common fallback)."""
+    em = 0.0
+    for ch in text:
+        if ch in "iljtfI.,:;'|!()[] ":
+            em += 0.34
+        elif ch in "mwMW@%":
+            em += 0.9
+        elif ch.isupper() or ch in "&#":
+            em += 0.72
+        elif ch.isdigit():
+            em += 0.64
+        else:
+            em += 0.58
+    return em * size * (1.08 if bold else 1.0)
+
+
+def _fit(text: str, width: float, size: float, bold: bool = False) -> str:
+    """`text`, clipped with an ellipsis so that it fits in `width` pixels."""
+    text = " ".join(text.split())
+    if _text_width(text, size, bold) <= width:
+        return text
+    while text and _text_width(text + "\u2026", size, bold) > width:
+        text = text[:-1]
+    return text.rstrip() + "\u2026"
+
+
+@dataclass
+class Node:
+    key: str  # "goal:CG1", "product:PR-1", "action:A1" (ids may repeat across kinds)
+    id: str
+    label: str
+    kind: str  # corporate | unit | product | action
+    column: int
+    order: int  # plan order, for stable ties
+    detail: str = ""
+    classes: list[str] = field(default_factory=list)
+    link: str | None = None
+    link_rule: str | None = None
+    targets: list[str] = field(default_factory=list)  # node keys this node supports
+    children: list[Node] = field(default_factory=list)  # what it carries in the layout
+    x: float = 0.0
+    y: float = -1.0
+
+
+def _goal_levels(corporate: list[Goal], unit_goals: list[Goal]) -> dict[str, int]:
+    """Level 0 for corporate goals; a unit goal sits one right of the deepest goal it supports.
+
+    Loops are cut where the walk meets a goal it is still inside; goals that reach no goal at
+    all sit at level 1. Levels past MAX_GOAL_LEVELS share the last goal column.
+    """
+    level: dict[str, int] = {g.id: 0 for g in corporate}
+    by_id = {g.id: g for g in unit_goals}
+    visiting: set[str] = set()
+
+    def walk(gid: str) -> int:
+        if gid in level:
+            return level[gid]
+        visiting.add(gid)
+        deepest = 0
+        for target in by_id[gid].supports or []:
+            if target == gid or target in visiting:
+                continue
+            if target in level or target in by_id:
+                deepest = max(deepest, walk(target))
+        visiting.discard(gid)
+        level[gid] = min(deepest + 1, MAX_GOAL_LEVELS)
+        return level[gid]
+
+    for g in unit_goals:
+        walk(g.id)
+    return level
+
+
+def _layout(nodes: dict[str, Node], last: int) -> tuple[float, float | None]:
+    """A tidy tree on each node's main target (the deepest goal to its left it supports).
+
+    Every corporate goal gets a horizontal band holding what supports it; a node sits level
+    with the middle of what it carries. What reaches no corporate goal this way (loops, goals
+    that support nothing) comes last, below a rule. Returns the height and that rule's y.
+    """
+    step = NODE_H + ROW_GAP
+    kind_rank = {"corporate": 0, "unit": 0, "product": 1, "action": 2}
+    roots: list[Node] = []
+    for node in nodes.values():
+        left = [nodes[t] for t in node.targets if nodes[t].column < node.column]
+        if left:
+            parent = max(left, key=lambda n: (n.column, -n.order))
+            parent.children.append(node)
+        else:
+            roots.append(node)
+    for node in nodes.values():
+        node.children.sort(key=lambda n: (kind_rank[n.kind], n.column, n.order))
+    floor = [float(TOP)] * (last + 1)
+
+    def place(node: Node) -> None:
+        start = max(floor[node.column:])
+        for c in range(node.column, last + 1):
+            floor[c] = max(floor[c], start)
+        for child in node.children:
+            place(child)
+        if node.children:
+            mid = (node.children[0].y + node.children[-1].y) / 2
+            node.y = max(mid, floor[node.column])
+        else:
+            node.y = floor[node.column]
+        floor[node.column] = node.y + step
+
+    corporate = sorted((n for n in roots if n.kind == "corporate"), key=lambda n: n.order)
+    loose = sorted((n for n in roots if n.kind != "corporate"),
+                   key=lambda n: (kind_rank[n.kind], n.column, n.order))
+    for node in corporate:
+        place(node)
+        top = max(floor) + BAND_GAP
+        floor = [top] * (last + 1)
+    rule = None
+    if loose:
+        rule = max(floor) if corporate else None
+        if rule is not None:
+            floor = [rule + 26] * (last + 1)
+        for node in loose:
+            place(node)
+    height = max([float(TOP), *(n.y + NODE_H for n in nodes.values())]) + 14
+    return height, rule
+
+
+def _cascade(plan: Plan, links: FindingLinks) -> dict[str, Any] | None:
+    corporate = list((plan.corporate.goals or []) if plan.corporate else [])
+    unit_of: dict[str, str] = {}
+    unit_goals: list[Goal] = []
+    for unit in plan.units or []:
+        for g in unit.goals or []:
+            unit_goals.append(g)
+            unit_of[g.id] = unit.name
+    if not corporate and not unit_goals:
+        return None
+    levels = _goal_levels(corporate, unit_goals)
+    goal_ids = set(levels)
+    last = max([0, *levels.values()]) + 1  # the products and actions column
+    nodes: dict[str, Node] = {}
+    dangling: list[dict[str, str]] = []
+
+    def add(node: Node, supports: list[str] | None, kind_label: str) -> None:
+        nodes[node.key] = node
+        for target in dict.fromkeys(supports or []):
+            if target in goal_ids:
+                if target != node.id or node.kind not in ("corporate", "unit"):
+                    node.targets.append("goal:" + target)
+            else:
+                dangling.append({"source": f"{kind_label} {node.id}", "target": target})
+
+    for i, g in enumerate(corporate):
+        node = Node("goal:" + g.id, g.id, g.statement, "corporate", 0, i,
+                    detail=g.metric or "corporate goal")
+        hit = links.first((UNSUPPORTED,), g.id)
+        if hit:
+            node.classes.append("unsupported")
+            node.link_rule, node.link = hit
+        add(node, g.supports, "corporate goal")
+    for i, g in enumerate(unit_goals):
+        node = Node("goal:" + g.id, g.id, g.statement, "unit", levels[g.id], i,
+                    detail=unit_of[g.id])
+        for rule, css in ((UNALIGNED, "unaligned"), (UNDELIVERED, "undelivered")):
+            anchor = links.get(rule, g.id)
+            if anchor:
+                node.classes.append(css)
+                if node.link is None:
+                    node.link_rule, node.link = rule, anchor
+        add(node, g.supports, "unit goal")
+    products: list[Product] = list(plan.products or [])
+    actions: list[Action] = list(plan.actions or [])
+    for i, p in enumerate(products):
+        add(Node("product:" + p.id, p.id, p.name, "product", last, i, detail="product"),
+            p.supports, "product")
+    for i, a in enumerate(actions):
+        add(Node("action:" + a.id, a.id, a.title, "action", last, len(products) + i,
+                 detail="action"), a.supports, "action")
+    for node in nodes.values():
+        if node.kind in ("product", "action") and not node.targets:
+            node.classes.append("loose")
+            hit = links.first(NO_GOAL, node.id)
+            if hit:
+                node.link_rule, node.link = hit
+
+    height, rule = _layout(nodes, last)
+    column_w = NODE_W + COL_GAP
+    for node in nodes.values():
+        node.x = LEFT + node.column * column_w
+    width = LEFT + (last + 1) * column_w - COL_GAP + 30  # room for arcs on the right
+
+    edges = []
+    for node in nodes.values():
+        for t in node.targets:
+            target = nodes[t]
+            sy, ty = node.y + NODE_H / 2, target.y + NODE_H / 2
+            if target.column < node.column:
+                x1, x2 = node.x, target.x + NODE_W
+                mid = (x1 + x2) / 2
+                d = f"M{x1:.1f},{sy:.1f} C{mid:.1f},{sy:.1f} {mid:.1f},{ty:.1f} {x2:.1f},{ty:.1f}"
+                cls = "edge main" if node in target.children else "edge"
+            else:  # same column or backwards (loops): an arc on the right of the boxes
+                x1, x2 = node.x + NODE_W, target.x + NODE_W
+                bulge = max(x1, x2) + 14 + min(abs(sy - ty) / 14, 14)
+                d = (f"M{x1:.1f},{sy:.1f} C{bulge:.1f},{sy:.1f} {bulge:.1f},{ty:.1f} "
+                     f"{x2:.1f},{ty:.1f}")
+                cls = "edge back"
+            if "unaligned" in node.classes:
+                cls += " bad"
+            edges.append({"d": d, "cls": cls, "title": f"{node.id} supports {target.id}"})
+    edges.sort(key=lambda e: ("main" in e["cls"], "bad" in e["cls"]))  # drawn last: on top
+
+    titles = (["Corporate goals"]
+              + [("Unit goals" if c == 1 else f"Unit goals, level {c}") for c in range(1, last)]
+              + ["Products and actions"])
+    text_w = NODE_W - 14
+    out_nodes = []
+    for node in sorted(nodes.values(), key=lambda n: (n.column, n.y)):
+        id_w = _text_width(node.id, FONT, bold=True) + _text_width(" ", FONT)
+        room = text_w - id_w - (10 if node.link_rule else 0)
+        out_nodes.append({
+            "id": node.id, "label": _fit(node.label, room, FONT) if room > 20 else "",
+            "full": node.label, "kind": node.kind, "detail": node.detail,
+            "x": round(node.x, 1), "y": round(node.y, 1),
+            "cls": " ".join([node.kind, *node.classes]), "link": node.link,
+            "link_rule": node.link_rule,
+        })
+    return {
+        "width": round(width), "height": round(height), "node_w": NODE_W, "node_h": NODE_H,
+        "headers": [{"x": LEFT + c * column_w, "text": t} for c, t in enumerate(titles)],
+        "rule": round(rule, 1) if rule is not None else None,
+        "nodes": out_nodes, "edges": edges, "dangling": dangling,
+        "counts": {name: sum(name in n.classes for n in nodes.values())
+                   for name in ("unaligned", "undelivered", "unsupported", "loose")},
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# SWOT coverage
+
+
+def _swot(plan: Plan, links: FindingLinks) -> list[dict[str, Any]] | None:
+    a = plan.assessment
+    if a is None:
+        return None
+    by_item: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for action in plan.actions or []:
+        for ref in dict.fromkeys(action.addresses or []):
+            by_item[ref].append({"id": action.id, "title": action.title})
+    cited: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for p in plan.products or []:
+        for ref in dict.fromkeys((p.positioning.strengths or []) if p.positioning else []):
+            cited[ref].append({"id": p.id, "title": p.name})
+    out = []
+    for kind, title in (("strengths", "Strengths"), ("weaknesses", "Weaknesses"),
+                        ("opportunities", "Opportunities"), ("threats", "Threats")):
+        items = []
+        for item in getattr(a, kind) or []:
+            actions = by_item.get(item.id, [])
+            products = cited.get(item.id, []) if kind == "strengths" else []
+            risk = getattr(item, "accepted_risk", None)
+            items.append({
+                "id": item.id, "text": item.text, "actions": actions, "products": products,
+                "accepted_risk": risk, "addressed": bool(actions or products),
+                "finding": links.get(SWOT_RULES[kind], item.id),
+            })
+        out.append({"kind": kind, "title": title, "items": items,
+                    "open": sum(1 for i in items if not i["addressed"] and not i["accepted_risk"])})
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Budget by unit against its envelope
+
+BAR_LABEL_W, BAR_W, BAR_VALUE_W, BAR_ROW = 250, 560, 300, 34
+
+
+def _bar(budget: float | None, spend: float, scale: float) -> dict[str, Any]:
+    over = budget is not None and spend > budget
+    return {
+        "budget_w": round((budget or 0) * scale, 1) if budget is not None else None,
+        "spend_w": round(min(spend, budget) * scale if over and budget is not None
+                         else spend * scale, 1),
+        "over_x": round((budget or 0) * scale, 1),
+        "over_w": round((spend - (budget or 0)) * scale, 1) if over else 0,
+        "over": over,
+    }
+
+
+def _budget(plan: Plan, links: FindingLinks) -> dict[str, Any] | None:
+    units = list(plan.units or [])
+    actions = list(plan.actions or [])
+    corp_budget = plan.corporate.budget if plan.corporate else None
+    if not units and corp_budget is None and not any(a.budget for a in actions):
+        return None
+    unit_ids = {u.id for u in units}
+    names = {u.id: u.name for u in units}
+    spend: dict[str, float] = defaultdict(float)
+    count: Counter[str] = Counter()
+    for action in actions:
+        if action.unit in unit_ids:
+            assert action.unit is not None
+            spend[action.unit] += action.budget or 0
+            count[action.unit] += 1
+    loose = [a for a in actions if a.unit not in unit_ids]
+    loose_cost = sum(a.budget or 0 for a in loose)
+    top_units = [u for u in units if u.parent not in unit_ids]
+    top_cost = sum(u.budget or 0 for u in top_units) + loose_cost
+
+    # Units: one common scale; child units indented under their parent.
+    children: dict[str | None, list[Any]] = defaultdict(list)
+    for u in units:
+        children[u.parent if u.parent in unit_ids else None].append(u)
+    ordered: list[tuple[Any, int]] = []
+    seen: set[str] = set()
+
+    def visit(parent: str | None, depth: int) -> None:
+        for u in children.get(parent, []):
+            if u.id not in seen:
+                seen.add(u.id)
+                ordered.append((u, depth))
+                visit(u.id, depth + 1)
+
+    visit(None, 0)
+    ordered += [(u, 0) for u in units if u.id not in seen]  # parents in a loop
+    peak = max([1.0, *((u.budget or 0) for u in units), *spend.values()])
+    scale = BAR_W / peak
+    rows = []
+    for i, (u, depth) in enumerate(ordered):
+        cost = spend.get(u.id, 0.0)
+        bar = _bar(u.budget, cost, scale)
+        share = f"{cost / u.budget:.0%}" if u.budget else None
+        rows.append({
+            "id": u.id, "name": u.name, "label": _fit(u.name, BAR_LABEL_W - 24 - 14 * depth - _text_width(u.id, 11), 12.5),
+            "depth": depth,
+            "parent": names.get(u.parent) if u.parent in unit_ids else None,
+            "budget": _number(u.budget) if u.budget is not None else None,
+            "spend": _number(cost), "actions": count.get(u.id, 0), "share": share,
+            "delta": _number(abs(cost - (u.budget or 0))) if u.budget is not None else None,
+            "y": i * BAR_ROW, **bar, "finding": links.get(OVER_BUDGET, u.id),
+        })
+    corporate = None
+    if corp_budget is not None or top_units or loose:
+        cpeak = max(1.0, corp_budget or 0, top_cost)
+        cscale = BAR_W / cpeak
+        parts = []
+        x = 0.0
+        for u in top_units:
+            if u.budget:
+                w = u.budget * cscale
+                parts.append({"x": round(x, 1), "w": round(w, 1), "title":
+                              f"{u.name} ({u.id}): {_number(u.budget)}", "loose": False})
+                x += w
+        if loose_cost:
+            w = loose_cost * cscale
+            parts.append({"x": round(x, 1), "w": round(w, 1), "loose": True, "title":
+                          f"Actions with no unit: {_number(loose_cost)}"})
+        corporate = {
+            "budget": _number(corp_budget) if corp_budget is not None else None,
+            "budget_w": round(corp_budget * cscale, 1) if corp_budget is not None else None,
+            "total": _number(top_cost), "over": corp_budget is not None and top_cost > corp_budget,
+            "delta": _number(abs(top_cost - (corp_budget or 0))), "parts": parts,
+            "breakdown": [{"name": u.name, "id": u.id, "budget": _number(u.budget)}
+                          for u in top_units],
+            "loose": _number(loose_cost), "loose_count": len(loose),
+            "finding": links.get(OVER_BUDGET, None),
+        }
+    return {
+        "rows": rows, "corporate": corporate,
+        "label_w": BAR_LABEL_W, "bar_w": BAR_W, "value_w": BAR_VALUE_W, "row_h": BAR_ROW,
+        "width": BAR_LABEL_W + BAR_W + BAR_VALUE_W, "height": max(1, len(rows)) * BAR_ROW + 4,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# The page
+
+
+def _plan_view(index: int, result: PlanResult, report: Report,
+               verdicts: dict[tuple[str, str | None], Any]) -> dict[str, Any]:
+    prefix = f"p{index}"
+    order = sorted(result.findings, key=lambda f: (-f.severity, *f.sort_key()))
+    links = FindingLinks()
+    findings = []
+    for n, f in enumerate(order, 1):
+        anchor = f"{prefix}-f{n}"
+        links.by_rule_entity.setdefault((f.rule, f.entity), anchor)
+        findings.append(_finding_view(f, anchor, result.file))
+    verdict = verdicts.get((result.file, result.plan_id))
+    loaded = result.plan
+    plan = loaded.plan if loaded is not None else None
+    header = plan.plan if plan is not None else None
+    period = None
+    if header is not None and header.period is not None:
+        start, end = header.period.start, header.period.end
+        period = f"{start.isoformat() if start else '?'} to {end.isoformat() if end else '?'}"
+    includes = [d.file for d in loaded.documents[1:]] if loaded is not None else []
+    counted = [f for f in result.findings if f.counts]
+    return {
+        "index": index, "anchor": f"plan-{index}", "prefix": prefix, "file": result.file,
+        "id": result.plan_id,
+        "title": (header.title if header is not None else None) or result.plan_id,
+        "header": header, "period": period, "includes": includes,
+        "verdict": verdict.verdict if verdict else "pass",
+        "reasons": list(verdict.reasons) if verdict else [],
+        "counts": _severity_counts(result.findings), "open_counts": _severity_counts(counted),
+        "total": len(result.findings),
+        "waived": sum(1 for f in result.findings if f.waiver is not None),
+        "baselined": sum(1 for f in result.findings if f.baselined),
+        "findings": findings,
+        "rows": [{"id": f["anchor"], "severity": f["severity"], "category": f["category"],
+                  "rule": f["rule"], "status": f["status"]} for f in findings],
+        "filters": {
+            "severity": [s for s in SEVERITIES if any(f["severity"] == s for f in findings)],
+            "category": sorted({f["category"] for f in findings}),
+            "rule": sorted({(f["rule"], f["title"]) for f in findings}),
+            "status": sorted({f["status"] for f in findings}),
+        },
+        "currency": header.currency if header is not None else None,
+        "matrix": _matrix(plan, links) if plan is not None else None,
+        "cascade": _cascade(plan, links) if plan is not None else None,
+        "swot": _swot(plan, links) if plan is not None else None,
+        "budget": _budget(plan, links) if plan is not None else None,
+        "has_model": plan is not None,
+    }
+
+
+def _error_view(k: int, e: InputProblem) -> dict[str, Any]:
+    where = e.file + (f":{e.line}:{e.column or 1}" if e.line is not None else "")
+    return {"anchor": f"error-{k}", "where": where, "file": e.file, "message": e.message,
+            "hint": e.hint, "path": e.path}
+
+
+def context(report: Report) -> dict[str, Any]:
+    """Everything the template shows, as plain values (strings escaped by the template)."""
+    verdicts = {(p.file, p.plan_id): p for p in report.verdict.plans}
+    problems = list(report.errors)
+    for r in report.results:
+        if r.error is not None and r.error not in problems:
+            problems.append(r.error)
+    errors = [_error_view(k, e) for k, e in enumerate(problems, 1)]
+    plans = []
+    index = []
+    for i, r in enumerate(report.results, 1):
+        if r.error is not None:
+            anchor = next((v["anchor"] for e, v in zip(problems, errors, strict=True)
+                           if e == r.error), "errors")
+            index.append({"file": r.file, "id": r.plan_id, "verdict": "error",
+                          "anchor": anchor, "message": r.error.message, "counts": None,
+                          "title": None})
+            continue
+        view = _plan_view(i, r, report, verdicts)
+        plans.append(view)
+        index.append({"file": r.file, "id": r.plan_id, "verdict": view["verdict"],
+                      "anchor": view["anchor"], "message": None, "counts": view["counts"],
+                      "title": view["title"], "total": view["total"],
+                      "waived": view["waived"], "baselined": view["baselined"]})
+    findings = report.findings
+    return {
+        "report": report,
+        "tool_version": report.tool_version, "rules_version": report.rules_version,
+        "as_of": report.as_of.isoformat(), "rules": len(report.ruleset),
+        "fail_on": report.fail_on.label if report.fail_on else "never",
+        "verdict": report.verdict.verdict, "reasons": list(report.verdict.reasons),
+        "counts": _severity_counts(findings), "total": len(findings),
+        "severities": SEVERITIES, "plans": plans, "index": index, "errors": errors,
+        "skipped": list(report.skipped),
+        "expired_waivers": [w.describe() for w in report.expired_waivers],
+        "unused_waivers": [w.describe() for w in report.unused_waivers],
+        "resolved": [", ".join(f"{k}: {v}" for k, v in entry.items())
+                     for entry in report.resolved],
+        "baseline_file": report.baseline_file,
+        "script": Markup(SCRIPT),  # our own constant, never plan data
+        "csp": CSP.format(script=_script_hash(SCRIPT)),
+    }
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("strataudit", "templates"),
+        autoescape=True,  # every `{{ }}` is escaped; plan data is never marked safe
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+    )
+    env.filters["num"] = _number
+    env.filters["clip"] = _clip
+    env.filters["ticks"] = _ticks
+    return env
+
+
+def render(report: Report) -> str:
+    return _environment().get_template("report.html.j2").render(context(report))

@@ -1,0 +1,198 @@
+"""`--format markdown`: a pull-request comment (GitHub-flavoured Markdown).
+
+The verdict and its reasons first, a summary table, then the findings of each plan in a table
+(where, rule, what, how to fix it), waived and baselined findings marked as such, then input
+errors, expired and unused waivers and resolved baseline entries.
+
+Everything that comes from a plan, a rule pack or a config is untrusted text: `cell()` escapes
+it so that it can neither break a table row (pipes, newlines), nor open code spans, emphasis or
+links, nor inject HTML, nor mention people (`@name`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from strataudit.audit import PlanResult
+from strataudit.errors import InputProblem
+from strataudit.findings import Finding, Waiver
+from strataudit.reports.base import Report
+from strataudit.rulefile import Severity
+
+ICONS = {"pass": "✅", "fail": "❌", "error": "❌"}
+SEVERITY_ICONS = {Severity.ERROR: "🔴", Severity.WARNING: "🟠", Severity.INFO: "🔵"}
+MAX_CHARS = 60_000  # GitHub refuses comments over 65,536 characters
+
+_PUNCT = re.compile(r"([\\`*_\[\]|~])")
+_NEWLINES = re.compile(r"\r\n|\r|\n|\u2028|\u2029")
+_MENTION = re.compile(r"@(?=\w)")
+
+
+def cell(text: object, strip: bool = True) -> str:
+    """Untrusted text, safe in a table cell (or anywhere inline)."""
+    s = str(text)
+    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    s = _PUNCT.sub(r"\\\1", s)
+    s = _MENTION.sub("@\u200b", s)  # a zero-width space: no notification
+    s = "".join(c for c in s if c in "\t\n\r" or (ord(c) >= 32 and ord(c) != 127))
+    s = s.replace("\t", " ")
+    if not strip:
+        return "<br>".join(_NEWLINES.split(s))
+    return "<br>".join(line.strip() for line in _NEWLINES.split(s.strip())) or " "
+
+
+def code(text: str) -> str:
+    """Inline code when the text allows it (no backtick, no newline), else escaped text."""
+    if not text or "`" in text or _NEWLINES.search(text) or "\\" in text:
+        return cell(text)
+    s = "".join(c for c in text if ord(c) >= 32 and ord(c) != 127)
+    # `|` must stay escaped inside code spans in tables; `<`, `&` are literal in code spans
+    return "`" + s.replace("|", "\\|").replace("@", "@\u200b") + "`"
+
+
+_CODE_SPAN = re.compile(r"(`[^`\r\n]+`)")
+
+
+def prose(text: str) -> str:
+    """Rule-authored text (a fix, a reason): its `code spans` kept, the rest escaped."""
+    parts = _CODE_SPAN.split(text)
+    text = "".join(code(p[1:-1]) if i % 2 else cell(p, strip=False)
+                   for i, p in enumerate(parts))
+    return text.strip() or " "
+
+
+def where(f: Finding) -> str:
+    loc = f.location
+    return f"{code(f'{loc.file}:{loc.line}:{loc.column}')}<br>{code(loc.path)}"
+
+
+def waiver_text(w: Waiver) -> str:
+    return (f"until {w.expires.isoformat()}, owner {cell(w.owner)}: {cell(w.reason)}")
+
+
+def status(f: Finding) -> str:
+    parts = []
+    if f.waiver is not None:
+        parts.append(f"<br>**waived** {waiver_text(f.waiver)}")
+    if f.baselined:
+        parts.append("<br>**baselined** (in the baseline, not counted)")
+    return "".join(parts)
+
+
+def severity(f: Finding) -> str:
+    label = f"{SEVERITY_ICONS[f.severity]} {f.severity.label}"
+    return label if f.counts else f"~~{label}~~"
+
+
+def finding_row(f: Finding) -> str:
+    return (f"| {severity(f)} | {code(f.rule)} | {where(f)} | {cell(f.message)}{status(f)} | "
+            f"{prose(f.remediation)} |")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def summary(report: Report) -> list[str]:
+    findings = report.findings
+    counts = report.by_severity()
+    waived = sum(f.waiver is not None for f in findings)
+    baselined = sum(f.baselined for f in findings)
+    counted = sum(f.counts for f in findings)
+    heads = ["plans", "findings", *counts, "counted", "waived", "baselined", "input errors"]
+    values = [len(report.results), len(findings), *counts.values(), counted, waived, baselined,
+              len(report.errors)]
+    return ["| " + " | ".join(heads) + " |", "|" + "---:|" * len(heads),
+            "| " + " | ".join(map(str, values)) + " |"]
+
+
+def plan_section(result: PlanResult, plan_verdict: str | None) -> list[str]:
+    title = f"{code(result.file)}" + (f" ({cell(result.plan_id)})" if result.plan_id else "")
+    icon = ICONS.get(plan_verdict or "", "")
+    if result.error is not None:
+        return [f"### {icon} {title}: could not be audited", "",
+                f"{problem_where(result.error)}: {prose(result.error.message)}"
+                + (f"<br>hint: {prose(result.error.hint)}" if result.error.hint else ""), ""]
+    findings = sorted(result.findings, key=Finding.sort_key)
+    counted = sum(f.counts for f in findings)
+    head = (f"### {icon} {title}: {_plural(len(findings), 'finding')}"
+            + (f", {counted} counted" if counted != len(findings) else ""))
+    if not findings:
+        return [head, "", "No findings.", ""]
+    return [head, "", "| severity | rule | where | finding | fix |", "|---|---|---|---|---|",
+            *map(finding_row, findings), ""]
+
+
+def problem_where(p: InputProblem) -> str:
+    text = p.file if p.line is None else f"{p.file}:{p.line}:{p.column or 1}"
+    return code(text) + (f" ({code(p.path)})" if p.path else "")
+
+
+def waiver_line(w: Waiver) -> str:
+    target = w.entity or w.path or "(plan-wide)"
+    files = f" in {code(w.files)}" if w.files else ""
+    at = f" ({code(w.source)})" if w.source else ""
+    return f"- {code(w.rule)} on {cell(target)}{files}, {waiver_text(w)}{at}"
+
+
+def resolved_line(entry: dict[str, str]) -> str:
+    rule = entry.get("rule") or "?"
+    target = entry.get("entity") or entry.get("path") or "(plan-wide)"
+    plan = entry.get("plan") or entry.get("plan_id") or entry.get("file")
+    text = f"- {code(str(rule))} on {cell(target)}"
+    if plan:
+        text += f" in {cell(plan)}"
+    if entry.get("fingerprint"):
+        text += f" ({code(str(entry['fingerprint']))})"
+    return text
+
+
+def render(report: Report) -> str:
+    verdict = report.verdict
+    fail_on = report.fail_on.label if report.fail_on else "never"
+    out = [f"## {ICONS.get(verdict.verdict, '')} strataudit: **{verdict.verdict.upper()}**", "",
+           f"Gate: fail on `{fail_on}` and above; rules version {cell(report.rules_version)}, "
+           f"strataudit {cell(report.tool_version)}, as of {report.as_of.isoformat()}."]
+    if verdict.reasons:
+        out += ["", *(f"- {prose(r)}" for r in verdict.reasons)]
+    out += ["", *summary(report), ""]
+    plan_verdicts = {(p.file, p.plan_id): p.verdict for p in verdict.plans}
+    body: list[str] = []
+    for result in report.results:
+        body += plan_section(result, plan_verdicts.get((result.file, result.plan_id)))
+    in_results = [r.error for r in report.results if r.error is not None]
+    other = [e for e in report.errors if not any(e is x or e == x for x in in_results)]
+    if other:
+        body += ["### Input errors", "", "| where | problem | hint |", "|---|---|---|",
+                 *(f"| {problem_where(e)} | {prose(e.message)} | {prose(e.hint)} |"
+                   for e in other), ""]
+    if report.expired_waivers:
+        body += ["### ⏰ Expired waivers (they no longer waive: their findings count again)",
+                 "", *map(waiver_line, report.expired_waivers), ""]
+    if report.unused_waivers:
+        body += ["### 🧹 Unused waivers (they match no finding: remove them)", "",
+                 *map(waiver_line, report.unused_waivers), ""]
+    if report.resolved:
+        body += ["### 🎉 Resolved since the baseline"
+                 + (f" {code(report.baseline_file)}" if report.baseline_file else ""), "",
+                 *map(resolved_line, report.resolved), ""]
+    if report.skipped:
+        body += ["Skipped (not plans): " + ", ".join(code(s) for s in report.skipped), ""]
+    return _fit("\n".join(out), body)
+
+
+def _fit(head: str, body: list[str]) -> str:
+    """Keep the comment under GitHub's size limit, cutting whole lines from the end."""
+    text = head + "\n" + "\n".join(body)
+    if len(text) <= MAX_CHARS:
+        return text.rstrip("\n") + "\n"
+    note = ("\n\n*The report was cut to fit a comment; see the full report "
+            "(`--format json` or `--format sarif`).*\n")
+    kept: list[str] = []
+    size = len(head) + len(note) + 1
+    for line in body:
+        if size + len(line) + 1 > MAX_CHARS:
+            break
+        kept.append(line)
+        size += len(line) + 1
+    return (head + "\n" + "\n".join(kept)).rstrip("\n") + note
