@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from strataudit.rulefile import Rule, RuleSet
 
+_SCOPE = {"entity": "one finding per entity", "plan": "plan-wide"}
+
 
 def rule_markdown(rule: Rule) -> str:
     spec = rule.spec
@@ -12,7 +14,7 @@ def rule_markdown(rule: Rule) -> str:
     quote = f"\n\n> {spec.quote.strip()}" if spec.quote else ""
     return f"""## {spec.id}: {spec.title}
 
-*{spec.severity}* · category `{spec.category}` · {"one finding per entity" if spec.scope == "entity" else "plan-wide"} · source: {spec.source}
+*{spec.severity}* · category `{spec.category}` · {_SCOPE[spec.scope]} · source: {spec.source}
 
 ### What it does
 Flags {spec.title[0].lower() + spec.title[1:]}. Message: “{_placeholders(spec.message.strip())}”
@@ -79,7 +81,7 @@ def main() -> None:
 
 
 def _placeholders(template: str) -> str:
-    """`{subject.label}` -> `‹label›`: a readable sketch of the message."""
+    """`{subject.label}` -> `<label>` (in angle quotes): a readable sketch of the message."""
     import re
 
     return re.sub(r"\{(?:[a-z_0-9]+\.)?([a-z_0-9]+)\}", lambda m: f"‹{m.group(1)}›", template)

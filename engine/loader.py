@@ -341,7 +341,8 @@ def _conflict(doc: Document, order: list[Document], raw: tuple[PathStep, ...]) -
     other = locator.locate(steps)
     mark = doc.mark_of(raw)
     return input_error(doc.file, mark.line, mark.column,
-                       f"`{path}` is given here and in {other.file}:{other.line} with different values",
+                       f"`{path}` is given here and in {other.file}:{other.line} "
+                       "with different values",
                        "keep the value in one file only (HQ's or the unit's)", path)
 
 

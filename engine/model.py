@@ -43,6 +43,10 @@ Role = Literal["general_management", "financial", "technical", "user", "procurem
                "influencer", "other"]
 
 
+def _is_x(key: Any) -> bool:
+    return isinstance(key, str) and key.startswith("x_")
+
+
 class Model(BaseModel):
     """Strict base: unknown keys are errors, except `extra:` and keys starting with `x_`."""
 
@@ -55,9 +59,9 @@ class Model(BaseModel):
     @classmethod
     def _keep_x_keys(cls, data: Any) -> Any:
         """`x_` keys are the user's own: kept aside, never checked."""
-        if isinstance(data, dict) and any(isinstance(k, str) and k.startswith("x_") for k in data):
-            own = {k: v for k, v in data.items() if not (isinstance(k, str) and k.startswith("x_"))}
-            own["x_fields"] = {k: v for k, v in data.items() if isinstance(k, str) and k.startswith("x_")}
+        if isinstance(data, dict) and any(_is_x(k) for k in data):
+            own = {k: v for k, v in data.items() if not _is_x(k)}
+            own["x_fields"] = {k: v for k, v in data.items() if _is_x(k)}
             return own
         return data
 

@@ -118,7 +118,8 @@ def read_text(path: Path, display: str) -> str:
     try:
         size = os.stat(path).st_size
         if size > MAX_BYTES:
-            raise input_error(display, None, None, f"the file is {size:,} bytes, over the 64 MiB limit",
+            raise input_error(display, None, None,
+                              f"the file is {size:,} bytes, over the 64 MiB limit",
                               "split the plan into files joined with `include:`")
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -135,7 +136,8 @@ def read_text(path: Path, display: str) -> str:
 
 def decode(raw: bytes, display: str) -> str:
     if len(raw) > MAX_BYTES:
-        raise input_error(display, None, None, f"the input is {len(raw):,} bytes, over the 64 MiB limit",
+        raise input_error(display, None, None,
+                          f"the input is {len(raw):,} bytes, over the 64 MiB limit",
                           "split the plan into files joined with `include:`")
     try:
         text = raw.decode("utf-8-sig")
@@ -191,7 +193,8 @@ def parse(text: str, display: str, path: Path | None = None) -> Document:
                     if alias_nodes > MAX_ALIAS_NODES:
                         m = _mark(event.start_mark)
                         raise input_error(display, m.line, m.column,
-                                          f"anchors and aliases expand past {MAX_ALIAS_NODES:,} nodes",
+                                          f"anchors and aliases expand past "
+                                          f"{MAX_ALIAS_NODES:,} nodes",
                                           "write the repeated data out, or use fewer aliases")
                 if not stack:
                     root, root_mark = value, _mark(event.start_mark)
@@ -229,8 +232,8 @@ def parse(text: str, display: str, path: Path | None = None) -> Document:
                                       "the file holds more than one YAML document",
                                       "keep one plan per file; remove the `---` separator")
     except yaml.MarkedYAMLError as exc:
-        m: Any = exc.problem_mark or exc.context_mark
-        line, column = (m.line + 1, m.column + 1) if m is not None else (None, None)
+        where: Any = exc.problem_mark or exc.context_mark
+        line, column = (where.line + 1, where.column + 1) if where is not None else (None, None)
         if "nesting depth" in str(exc.problem):  # libyaml's own limit, met while scanning ahead
             raise input_error(display, line, column,
                               f"the document nests deeper than {MAX_DEPTH} levels",

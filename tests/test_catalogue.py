@@ -1,4 +1,5 @@
-"""The catalogue as a whole: it matches the spec, finds the hand-made oracle, nothing on clean plans."""
+"""The catalogue as a whole: it matches the spec, finds the hand-made oracle, is silent on clean
+plans."""
 
 from __future__ import annotations
 

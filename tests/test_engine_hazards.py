@@ -86,8 +86,9 @@ def test_completion_barrier_runs_every_action_before_results_are_read():
     """Hazard 2: a 200-goal chain needs 200 chained derivations; all must be in before checks.
 
     Without the drain, GOL001 reports the goals whose alignment was still pending."""
-    goals = "\n".join(f"      - {{id: G{i}, statement: g{i}, supports: [{'CG1' if i == 0 else f'G{i - 1}'}]}}"
-                      for i in range(200))
+    parents = ["CG1", *(f"G{i}" for i in range(199))]
+    goals = "\n".join(f"      - {{id: G{i}, statement: g{i}, supports: [{parent}]}}"
+                      for i, parent in enumerate(parents))
     text = f"""strataudit: 1
 plan: {{id: chain}}
 corporate:
@@ -173,7 +174,8 @@ def test_more_rules_than_share_a_first_test_safely(tmp_path):
     plan = tmp_path / "plan.yaml"
     plan.write_text("strataudit: 1\nplan: {id: x}\nproducts: [{id: P1, name: One}]\n")
     result = subprocess.run([*strataudit_command(), "audit", "--rules", str(pack), "--select",
-                             f"XPK000,XPK{count - 1:03d}", "--fail-on", "warning", "--format", "json", str(plan)],
+                             f"XPK000,XPK{count - 1:03d}", "--fail-on", "warning",
+                             "--format", "json", str(plan)],
                             capture_output=True, text=True, timeout=240)
     assert result.returncode == 1, result.stderr
     assert f'"XPK{count - 1:03d}"' in result.stdout and '"XPK000"' in result.stdout

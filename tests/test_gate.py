@@ -8,7 +8,6 @@ import shutil
 import jsonschema
 import pytest
 import yaml
-
 from conftest import SAMPLES
 from strataudit.source import load_document
 
@@ -50,8 +49,8 @@ def test_config_is_found_in_a_parent_folder_and_cli_overrides_it(run_cli, tmp_pa
 
 @pytest.mark.parametrize(("config", "line", "words"), [
     ("fail_on: eror\n", 1, "fail_on"),
-    ("select: [SEG002]\nwaivers:\n  - {rule: SEG002, entity: PR-X, owner: me, expires: 2027-01-01}\n",
-     3, "reason"),
+    ("select: [SEG002]\nwaivers:\n"
+     "  - {rule: SEG002, entity: PR-X, owner: me, expires: 2027-01-01}\n", 3, "reason"),
     ("waivers:\n  - {rule: SEG002, entity: PR-X, reason: r, owner: me}\n", 2, "expires"),
     ("ignroe: [SEG002]\n", 1, "did you mean `ignore`"),
     ("severity: {SEG002: fatal}\n", 1, "SEG002"),
