@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 import jinja2
 from markupsafe import Markup
-
 from strataudit.audit import PlanResult
 from strataudit.errors import InputProblem
 from strataudit.findings import Finding
@@ -124,6 +124,14 @@ def _ticks(text: str) -> list[tuple[bool, str]]:
     if len(parts) % 2 == 0:  # odd number of backticks: keep the last one literally
         parts[-2:] = [parts[-2] + "`" + parts[-1]]
     return [(i % 2 == 1, part) for i, part in enumerate(parts) if part]
+
+
+_FILE_BREAK, _PATH_BREAK = re.compile(r"(?<=/)"), re.compile(r"(?<=/)|(?=[.\[])")
+
+
+def _breaks(text: str, path: bool = False) -> list[str]:
+    """Where a long file name (after `/`) or plan path (also before `.`, `[`) may wrap."""
+    return [part for part in (_PATH_BREAK if path else _FILE_BREAK).split(text) if part]
 
 
 def _clip(text: str, limit: int) -> str:
@@ -248,7 +256,7 @@ def _text_width(text: str, size: float, bold: bool = False) -> float:
 
 def _fit(text: str, width: float, size: float, bold: bool = False) -> str:
     """`text`, clipped with an ellipsis so that it fits in `width` pixels."""
-    text = " ".join(text.split())
+    text = " ".join(text[:400].split())  # no label needs more; keeps the loop below short
     if _text_width(text, size, bold) <= width:
         return text
     while text and _text_width(text + "\u2026", size, bold) > width:
@@ -413,7 +421,7 @@ def _cascade(plan: Plan, links: FindingLinks) -> dict[str, Any] | None:
             if hit:
                 node.link_rule, node.link = hit
 
-    height, rule = _layout(nodes, last)
+    height, divider = _layout(nodes, last)
     column_w = NODE_W + COL_GAP
     for node in nodes.values():
         node.x = LEFT + node.column * column_w
@@ -458,7 +466,7 @@ def _cascade(plan: Plan, links: FindingLinks) -> dict[str, Any] | None:
     return {
         "width": round(width), "height": round(height), "node_w": NODE_W, "node_h": NODE_H,
         "headers": [{"x": LEFT + c * column_w, "text": t} for c, t in enumerate(titles)],
-        "rule": round(rule, 1) if rule is not None else None,
+        "rule": round(divider, 1) if divider is not None else None,
         "nodes": out_nodes, "edges": edges, "dangling": dangling,
         "counts": {name: sum(name in n.classes for n in nodes.values())
                    for name in ("unaligned", "undelivered", "unsupported", "loose")},
@@ -561,8 +569,8 @@ def _budget(plan: Plan, links: FindingLinks) -> dict[str, Any] | None:
         bar = _bar(u.budget, cost, scale)
         share = f"{cost / u.budget:.0%}" if u.budget else None
         rows.append({
-            "id": u.id, "name": u.name, "label": _fit(u.name, BAR_LABEL_W - 24 - 14 * depth - _text_width(u.id, 11), 12.5),
-            "depth": depth,
+            "id": u.id, "name": u.name, "depth": depth,
+            "label": _fit(u.name, BAR_LABEL_W - 24 - 14 * depth - _text_width(u.id, 11), 12.5),
             "parent": names.get(u.parent) if u.parent in unit_ids else None,
             "budget": _number(u.budget) if u.budget is not None else None,
             "spend": _number(cost), "actions": count.get(u.id, 0), "share": share,
@@ -661,6 +669,13 @@ def _error_view(k: int, e: InputProblem) -> dict[str, Any]:
             "hint": e.hint, "path": e.path}
 
 
+def _resolved(entry: dict[str, Any]) -> str:
+    """A baseline entry no finding matches any more: `SEG001 on SEG-X in plan acme-2027`."""
+    target = entry.get("entity") or entry.get("path") or "(plan-wide)"
+    text = f"{entry.get('rule', '?')} on {target}"
+    return text + (f" in plan {entry['plan']}" if entry.get("plan") else "")
+
+
 def context(report: Report) -> dict[str, Any]:
     """Everything the template shows, as plain values (strings escaped by the template)."""
     verdicts = {(p.file, p.plan_id): p for p in report.verdict.plans}
@@ -697,8 +712,7 @@ def context(report: Report) -> dict[str, Any]:
         "skipped": list(report.skipped),
         "expired_waivers": [w.describe() for w in report.expired_waivers],
         "unused_waivers": [w.describe() for w in report.unused_waivers],
-        "resolved": [", ".join(f"{k}: {v}" for k, v in entry.items())
-                     for entry in report.resolved],
+        "resolved": [_resolved(entry) for entry in report.resolved],
         "baseline_file": report.baseline_file,
         "script": Markup(SCRIPT),  # our own constant, never plan data
         "csp": CSP.format(script=_script_hash(SCRIPT)),
@@ -715,6 +729,7 @@ def _environment() -> jinja2.Environment:
     env.filters["num"] = _number
     env.filters["clip"] = _clip
     env.filters["ticks"] = _ticks
+    env.filters["breaks"] = _breaks
     return env
 
 
