@@ -12,16 +12,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from strataudit.compiler import compile_rules
-from strataudit.engine import Engine
+from strataudit.config import CONFIG_NAME
+from strataudit.engine import Engine, EngineError
 from strataudit.errors import InputError, InputProblem
-from strataudit.facts import build_facts
+from strataudit.facts import FactError, build_facts
 from strataudit.findings import Finding, build_findings
 from strataudit.loader import LoadedPlan, Locator, display_name, load_plan
 from strataudit.rulefile import RuleSet
 from strataudit.source import load_document
 
 PLAN_SUFFIXES = (".yaml", ".yml", ".json")
-CONFIG_NAME = "strataudit.yaml"
 
 
 @dataclass(frozen=True)
@@ -59,13 +59,22 @@ class Auditor:
         return build_findings(matches, self.ruleset, base, loaded.locator, loaded.plan.plan.id)
 
     def audit(self, target: Target) -> PlanResult:
+        """One plan; whatever goes wrong with it is its own error, the others go on."""
         try:
             loaded = load_plan(target.path, target.display, target.text)
         except InputError as exc:
             return PlanResult(target.display, None, error=exc.problem)
         assert loaded.plan.plan is not None
-        return PlanResult(loaded.file, loaded.plan.plan.id, tuple(self.findings(loaded)),
-                          plan=loaded)
+        plan_id = loaded.plan.plan.id
+        try:
+            findings = tuple(self.findings(loaded))
+        except (FactError, EngineError) as exc:
+            where = loaded.locator.locate(("plan",))
+            hint = ("check the plan's amounts" if isinstance(exc, FactError) else
+                    "the audit of this plan is not trustworthy; please report it with the plan")
+            problem = InputProblem(loaded.file, where.line, where.column, str(exc), hint)
+            return PlanResult(loaded.file, plan_id, error=problem)
+        return PlanResult(loaded.file, plan_id, findings, plan=loaded)
 
 
 @dataclass

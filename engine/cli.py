@@ -59,6 +59,28 @@ def main() -> None:
     """Audit marketing strategy plans against a catalogue of declarative rules."""
 
 
+def _write(path: Path, text: str) -> None:
+    """Write a report; a path that cannot be written is the user's input error, not a bug."""
+    from strataudit.errors import input_error
+
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise input_error(str(path), None, None, f"cannot write the report: {exc.strerror}",
+                          "check that the folder exists and is writable") from None
+
+
+def _refuse_overwriting_inputs(paths: tuple[str, ...], outputs: list[Path | None]) -> None:
+    """The user's files are never written to: no output may be one of the audited files."""
+    from strataudit.errors import input_error
+
+    inputs = {Path(p).resolve() for p in paths if p != "-" and Path(p).is_file()}
+    for out in outputs:
+        if out is not None and out.resolve() in inputs:
+            raise input_error(str(out), None, None, "this output file is one of the audited plans",
+                              "write the report to another file")
+
+
 def _report_target(value: str) -> tuple[str, Path]:
     fmt, sep, file = value.partition("=")
     if not sep or fmt not in FORMATS or not file:
@@ -111,6 +133,7 @@ def audit(paths: tuple[str, ...], fmt: str, output: Path | None, reports: tuple[
     from strataudit.suppress import apply_baseline, apply_waivers, read_baseline, save_baseline
 
     targets = [_report_target(r) for r in reports]
+    _refuse_overwriting_inputs(paths, [output, write_baseline, *(f for _, f in targets)])
     config_path = config_file or find_config(Path.cwd())
     config = load_config(config_path, display_name(config_path) if config_path else None)
     ruleset = load_ruleset((*config.packs, *packs))
@@ -144,10 +167,10 @@ def audit(paths: tuple[str, ...], fmt: str, output: Path | None, reports: tuple[
                     as_of=today, expired_waivers=waived.expired, unused_waivers=waived.unused,
                     resolved=resolved, baseline_file=str(baseline) if baseline else None)
     for target_fmt, target_file in targets:
-        target_file.write_text(renderer(target_fmt)(report), encoding="utf-8")
+        _write(target_file, renderer(target_fmt)(report))
     text = renderer(fmt)(report)
     if output is not None:
-        output.write_text(text, encoding="utf-8")
+        _write(output, text)
     else:
         click.echo(text, nl=False)
     for error in errors:

@@ -31,7 +31,7 @@ TRIGGER_PATTERN = {TRIGGER_NAME: {"type": TRIGGER}}
 MAX_RULES_PER_RULESET = 240
 
 
-def _binding(name: str) -> str:
+def binding(name: str) -> str:
     """Engine pattern names: prefixed so no user name can be `s` or `m` (reserved)."""
     return f"p_{name}"
 
@@ -42,7 +42,7 @@ def _value(value: Any) -> Any:
         if value.startswith("$$"):
             return value[1:]
         name, _, attr = value[1:].partition(".")
-        return {_binding(name): attr or "key"}
+        return {binding(name): attr or "key"}
     return value
 
 
@@ -223,7 +223,7 @@ def _patterns(patterns: list[Pattern], anchor: str | None
                 compiled.append({f"n{i}_{j}$not": compile_tests(fact_type, pattern.where,
                                                                  anchor, own)})
         else:
-            name = _binding(pattern.as_ or f"anon{i}")
+            name = binding(pattern.as_ or f"anon{i}")
             compiled.append({name: compile_pattern(pattern, anchor, own)})
             bound.append(name)
             anchor = anchor or name

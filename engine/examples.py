@@ -28,13 +28,16 @@ def _expected(rule: Rule, index: int) -> set[tuple[str | None, str | None, str |
     return {(e.entity, e.path, e.detail) for e in example.expect}
 
 
-def run_examples(auditor: Auditor, rules: list[Rule]) -> list[ExampleOutcome]:
+def run_examples(auditor: Auditor, rules: list[Rule], only: str | None = None
+                 ) -> list[ExampleOutcome]:
     outcomes: list[ExampleOutcome] = []
     for rule in rules:
         examples = [("fail", i, ex.plan) for i, ex in enumerate(rule.spec.examples.fail)]
         examples += [("pass", i, ex.plan) for i, ex in enumerate(rule.spec.examples.pass_)]
         for kind, index, text in examples:
             label = f"{kind}[{index}]"
+            if only is not None and label != only:
+                continue
             try:
                 loaded = load_plan(None, f"{rule.file}#{label}", text)
             except InputError as exc:

@@ -12,8 +12,9 @@ Facts carry `key` (the plan id), never `id` or `sid`: those are the engine's own
 from __future__ import annotations
 
 import datetime
+import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -111,9 +112,15 @@ def _present(value: Any) -> bool:
     return True
 
 
+class FactError(ValueError):
+    """A plan the model accepted but whose derived values cannot be computed (overflow)."""
+
+
 def _number(value: float | None) -> float | int | None:
     if value is None:
         return None
+    if not math.isfinite(value):
+        raise FactError("amounts add up beyond the largest number this tool can hold")
     return int(value) if float(value).is_integer() and abs(value) < 2**53 else value
 
 
@@ -136,7 +143,7 @@ class FactBase:
         for name, value in fields.items():
             if _present(value):
                 fact[name] = value
-        fact["id"] = f"{fact_type}:{render_path(steps)}:{len(self.facts)}"
+        fact["id"] = f"{fact_type}:{len(self.facts)}"  # plain characters: see engine.fnv32
         fact["path"] = render_path(steps)
         self.steps[fact["id"]] = steps
         self.facts.append(fact)
@@ -289,8 +296,9 @@ def _products(base: FactBase, products: list[Any]) -> None:
                  value_norm=normalise_text(p.value_proposition) if _present(
                      p.value_proposition) else None,
                  index=index, positioning_statement=pos.statement if pos else None,
-                 pricing=True if p.pricing is not None and _present(
-                     p.pricing.model_dump(exclude_defaults=True)) else None,
+                 pricing=True if p.pricing is not None and any(
+                     _present(v) for v in (p.pricing.model, p.pricing.price, p.pricing.per))
+                 else None,
                  go_to_market=p.go_to_market)
         base.link("product", p.id, steps, "unit", "unit", p.unit, label=p.name)
         base.link("product", p.id, steps, "segments", "segment", p.segments, label=p.name)
@@ -344,7 +352,3 @@ def _actions(base: FactBase, actions: list[Any]) -> None:
                               ("audiences", "audience"), ("tiers", "tier"),
                               ("collaborators", "function")):
             base.link("action", a.id, steps, name, expects, getattr(a, name), label=a.title)
-
-
-def iter_types(facts: Iterable[Fact]) -> Iterator[str]:
-    return (f["type"] for f in facts)

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from strataudit.compiler import _binding
+from strataudit.compiler import binding
 from strataudit.engine import Match
 from strataudit.facts import FactBase
 from strataudit.loader import IdStep, Location, Locator, PlanPath
@@ -85,16 +85,25 @@ def render(template: str, facts: dict[str, dict[str, Any]], extra: dict[str, str
         name, attr = m.group(1), m.group(2)
         if attr is None:
             return extra.get(name, "?")
-        fact = facts.get(_binding(name))
+        fact = facts.get(binding(name))
         value = fact.get(attr) if fact else None
-        return "?" if value is None else _text(value)
+        return "?" if value is None else _text(value, attr)
     return _FIELD.sub(one, template)
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+DATE_FIELDS = frozenset({"deadline", "start", "due", "prepared", "period_start", "period_end"})
+
+
+def _text(value: Any, attr: str) -> str:
+    """Facts hold dates as YYYYMMDD numbers: show them as dates, and amounts with separators."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if attr in DATE_FIELDS and isinstance(value, int):
+        text = str(value)
+        return f"{text[:4]}-{text[4:6]}-{text[6:]}"
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.2f}"
 
 
 def _steps(dotted: str) -> PlanPath:
@@ -111,6 +120,12 @@ def _steps(dotted: str) -> PlanPath:
     return tuple(out)
 
 
+def _match_order(match: Match) -> tuple[str, int, tuple[str, ...]]:
+    """Rule, case, then the matched facts' paths: independent of the engine's firing order."""
+    return (match.rule_id, match.case_index,
+            tuple(str(match.facts[k].get("path", "")) for k in sorted(match.facts)))
+
+
 @dataclass
 class _Pending:
     rule: Rule
@@ -123,11 +138,11 @@ def build_findings(matches: list[Match], ruleset: RuleSet, base: FactBase, locat
                    plan_id: str) -> list[Finding]:
     """Merge matches by identity (rule, entity, detail) and make one finding of each."""
     pending: dict[tuple[str, str | None, str | None], _Pending] = {}
-    for match in sorted(matches, key=lambda m: (m.rule_id, m.case_index)):
+    for match in sorted(matches, key=_match_order):
         rule = ruleset.by_id[match.rule_id]
         spec = rule.spec
         case = rule.cases()[match.case_index]
-        subject = match.facts.get(_binding("subject"), {})
+        subject = match.facts.get(binding("subject"), {})
         scope = case.scope or spec.scope
         entity = subject.get("key") if scope == "entity" else None
         detail_template = case.detail or spec.detail
@@ -139,6 +154,9 @@ def build_findings(matches: list[Match], ruleset: RuleSet, base: FactBase, locat
             entry = pending[identity] = _Pending(rule, match.case_index, match.facts, [])
         if item and item not in entry.items:
             entry.items.append(item)
+    for entry in pending.values():
+        if entry.rule.spec.item and not any(c.label for c in entry.rule.cases()):
+            entry.items.sort()  # joined facts, not cases: plan order must not show through
     findings = [_finding(p, base, locator, plan_id, ident[1], ident[2])
                 for ident, p in pending.items()]
     return sorted(findings, key=Finding.sort_key)
@@ -148,9 +166,9 @@ def _finding(p: _Pending, base: FactBase, locator: Locator, plan_id: str,
              entity: str | None, detail: str | None) -> Finding:
     spec = p.rule.spec
     case = p.rule.cases()[p.case_index]
-    subject = p.facts.get(_binding("subject"), {})
+    subject = p.facts.get(binding("subject"), {})
     if (case.scope or spec.scope) == "entity":
-        steps = base.steps.get(subject.get("id", ""), ())
+        steps = base.steps.get(subject.get("fid", ""), ())
         if subject.get("type") == "link":  # a reference: located at the id, path of its field
             location = replace(locator.locate(steps), path=subject["path"])
         else:

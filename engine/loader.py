@@ -15,10 +15,8 @@ from typing import Any
 from pydantic import ValidationError
 from strataudit.errors import InputError, input_error
 from strataudit.model import Plan, entity_key_field
-from strataudit.source import Document, Mark, load_document
+from strataudit.source import Document, Mark, PathStep, load_document
 from strataudit.validation import translate
-
-PathStep = str | int
 
 
 @dataclass(frozen=True)
@@ -195,14 +193,15 @@ def _collect(path: Path | None, display: str, text: str | None, order: list[Docu
                                   "remove one of the includes; includes must form a tree")
             if target_key in seen:
                 continue
+            if target.is_dir():
+                raise input_error(display, mark.line, mark.column,
+                                  f"`{name}` is a directory; an include names a plan file",
+                                  "name the file, e.g. `hq/corporate.yaml`")
             if not target.is_file():
                 raise input_error(display, mark.line, mark.column,
                                   f"included file `{name}` does not exist",
                                   f"paths are relative to this file ({base}); fix the name")
-            try:
-                _collect(target, display_name(target), None, order, seen, active)
-            except InputError:
-                raise
+            _collect(target, display_name(target), None, order, seen, active)
     active.pop()
     seen.add(key)
     order.append(doc)

@@ -11,7 +11,16 @@ import datetime
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, model_validator
+from pydantic import (
+    AllowInfNan,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    StrictBool,
+    model_validator,
+)
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -30,8 +39,15 @@ def _to_date(value: Any) -> Any:
     raise ValueError("a date is written YYYY-MM-DD")
 
 
+def _version(value: Any) -> Any:
+    """`strataudit: 1` exactly: not `true`, not `1.0` (YAML would let both pass as 1)."""
+    if type(value) is not int or value != 1:
+        raise ValueError(f"unsupported format version {value!r}")
+    return value
+
+
 Text = Annotated[str, Strict()]
-Number = Annotated[float, Strict()]
+Number = Annotated[float, Strict(), AllowInfNan(False)]
 Date = Annotated[datetime.date, BeforeValidator(_to_date)]
 Ids = list[Text]
 Function = Literal["marketing", "management", "product", "sales", "finance", "engineering",
@@ -138,7 +154,7 @@ class Segment(Model):
     size_unit: Text | None = None
     priority: Number | None = None
     budget: Number | None = None
-    target: bool | None = None
+    target: StrictBool | None = None
 
 
 class Persona(Model):
@@ -247,7 +263,7 @@ class Action(Model):
 class Plan(Model):
     """One plan file (or the merge of a plan and what it includes)."""
 
-    strataudit: Literal[1]
+    strataudit: Annotated[Literal[1], BeforeValidator(_version)]
     plan: PlanHeader | None = None
     include: list[Text] | None = None
     corporate: Corporate | None = None

@@ -183,19 +183,20 @@ def _check_semantics(spec: RuleSpec, doc: Document) -> None:
                        "about, named `as: subject`")
         names: set[str] = set()
         for i, pattern in enumerate(patterns):
-            if not isinstance(pattern.fact, str) and not pattern.absent:
-                raise fail(("match", i), "a list of fact kinds is allowed only with `absent`",
-                           "write one rule case per kind instead")
             raw = ("match", i) if i < len(spec.match) else ("cases", c, "match",
                                                              i - len(spec.match))
+            if not isinstance(pattern.fact, str) and not pattern.absent:
+                raise fail(raw, "a list of fact kinds is allowed only with `absent`",
+                           "write one rule case per kind instead")
             _check_refs(pattern, names, lambda m, h, raw=raw: fail(raw, m, h))
             if pattern.as_ and not pattern.absent:
                 names.add(pattern.as_)
     for d, derivation in enumerate(spec.derive):
         names = set()
         for i, pattern in enumerate(derivation.when):
-            if pattern.absent:
-                raise fail(("derive", d, "when", i), "a derivation cannot use `absent`",
+            if pattern.absent or not isinstance(pattern.fact, str):
+                raise fail(("derive", d, "when", i),
+                           "a derivation matches one kind of fact per pattern, never `absent`",
                            "derive from positive matches only; put the absence in `match`")
             _check_refs(pattern, names,
                         lambda m, h, d=d, i=i: fail(("derive", d, "when", i), m, h))

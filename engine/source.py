@@ -8,7 +8,6 @@ the events arrive: nothing the user wrote is lost or executed, and a bad file fa
 
 from __future__ import annotations
 
-import datetime
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +29,9 @@ _ALLOWED_TAGS.add("!")
 _MAYBE_TYPED = frozenset(yaml.resolver.Resolver.yaml_implicit_resolvers.keys()) - {""}
 _constructor = yaml.constructor.SafeConstructor()
 _resolver = yaml.resolver.Resolver()
+
+
+PathStep = str | int  # a step into parsed data: a mapping key or a list index
 
 
 @dataclass(frozen=True)
@@ -320,7 +322,3 @@ def _raise_json_error(text: str, display: str) -> None:
         raise input_error(display, exc.lineno, exc.colno, f"invalid JSON: {exc.msg}",
                           "fix the JSON syntax at this spot (a missing comma, quote or bracket)"
                           ) from None
-
-
-def is_date(value: Any) -> bool:
-    return isinstance(value, datetime.date) and not isinstance(value, datetime.datetime)

@@ -6,14 +6,13 @@ Shared by plan files and rule files, so both kinds of input error read the same 
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable
 from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 from strataudit.errors import InputError, input_error
-from strataudit.source import Document, child
-
-PathStep = str | int
+from strataudit.source import Document, PathStep, child
 
 
 def _raw_loc(doc: Document, loc: tuple[Any, ...]) -> tuple[PathStep, ...]:
@@ -48,6 +47,22 @@ def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     return []
 
 
+def _annotation_at(model: type[BaseModel], raw: tuple[Any, ...]) -> Any:
+    """The field annotation at a raw path (for hints that depend on the field's kind)."""
+    current: Any = model
+    annotation: Any = None
+    for step in raw:
+        if isinstance(step, int):
+            continue
+        found = _model_in(current) if not (isinstance(current, type)
+                                           and issubclass(current, BaseModel)) else current
+        if found is None or step not in found.model_fields:
+            return None
+        annotation = found.model_fields[step].annotation
+        current = annotation
+    return annotation
+
+
 def _model_in(annotation: Any) -> Any:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
@@ -74,59 +89,102 @@ def _describe(value: Any) -> str:
     return f"{value!r} ({type(value).__name__})"
 
 
+Explain = Callable[[str, Any, dict[str, Any]], tuple[str, str]]
+_NUMERIC_TEXT = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+
+
+def _unknown_key(field: str, value: Any, ctx: dict[str, Any]) -> tuple[str, str]:
+    close = difflib.get_close_matches(field, ctx["allowed"], n=1, cutoff=0.6)
+    hint = f"did you mean `{close[0]}`?" if close else (
+        "allowed here: " + ", ".join(ctx["allowed"]) if ctx["allowed"] else "remove it")
+    return (f"unknown key `{field}`",
+            hint + " (free-form data goes under `extra:` or in keys starting with `x_`)")
+
+
+def _not_text(field: str, value: Any, ctx: dict[str, Any]) -> tuple[str, str]:
+    shown = "no" if value is False else "yes" if value is True else value
+    return f"`{field}` must be text, got {_describe(value)}", f'quote it: `{field}: "{shown}"`'
+
+
+def _not_number(field: str, value: Any, ctx: dict[str, Any]) -> tuple[str, str]:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"`{field}` is too large a number", "write a number below 1e308"
+    if isinstance(value, str) and _NUMERIC_TEXT.match(value.strip()):
+        message = f"`{field}` must be a number, got the text \"{value}\""
+        if "e" in value.lower():  # 1e6 or 1.0e300 unquoted: text in YAML 1.1
+            return message, (f"YAML 1.1 reads an exponent as a number only with a dot and a "
+                             f"sign: write `{field}: 1.0e+6` or the plain number")
+        return message, f"write the number without quotes: `{field}: {value.strip()}`"
+    return (f"`{field}` must be a number, got {_describe(value)}",
+            "write a plain number, e.g. 150000")
+
+
+def _not_finite(field: str, value: Any, ctx: dict[str, Any]) -> tuple[str, str]:
+    return f"`{field}` must be a finite number, got {value}", "write a real amount, e.g. 150000"
+
+
+def _not_bool(field: str, value: Any, ctx: dict[str, Any]) -> tuple[str, str]:
+    return (f"`{field}` must be true or false, got {_describe(value)}",
+            f"write `{field}: true` or `{field}: false`")
+
+
+def _not_in_vocabulary(field: str, value: Any, ctx: dict[str, Any]) -> tuple[str, str]:
+    return f"`{field}` cannot be {_describe(value)}", f"use one of: {ctx.get('expected', '')}"
+
+
+def _not_list(field: str, value: Any, ctx: dict[str, Any]) -> tuple[str, str]:
+    hint = (f"write `{field}:` as a list of entries, one `- id: ...` per line"
+            if ctx["entities"] else f"write `{field}: [A, B]` (a list), or leave it out")
+    return f"`{field}` must be a list, got {_describe(value)}", hint
+
+
+def _not_mapping(field: str, value: Any, ctx: dict[str, Any]) -> tuple[str, str]:
+    return (f"`{field or 'the plan'}` must be a mapping, got {_describe(value)}",
+            "write its fields as `key: value` lines under it")
+
+
+def _bad_value(field: str, value: Any, ctx: dict[str, Any]) -> tuple[str, str]:
+    return (f"`{field}` is not a valid date: {ctx['why']}",
+            f"write `{field}: YYYY-MM-DD`, e.g. 2027-06-30")
+
+
+def _missing(field: str, value: Any, ctx: dict[str, Any]) -> tuple[str, str]:
+    return (f"required field `{field}` is missing",
+            f"add `{field}:`; every entity needs its id and its label")
+
+
+EXPLAIN: dict[str, Explain] = {
+    "extra_forbidden": _unknown_key, "missing": _missing, "string_type": _not_text,
+    "float_type": _not_number, "float_parsing": _not_number, "int_type": _not_number,
+    "finite_number": _not_finite, "bool_type": _not_bool, "bool_parsing": _not_bool,
+    "literal_error": _not_in_vocabulary, "list_type": _not_list, "model_type": _not_mapping,
+    "model_attributes_type": _not_mapping, "dict_type": _not_mapping, "value_error": _bad_value,
+}
+
+
+def _version(field: str, value: Any, ctx: dict[str, Any]) -> tuple[str, str]:
+    if ctx["kind"] == "missing":
+        return ("the format version `strataudit: 1` is missing",
+                "add `strataudit: 1` as the first line")
+    return (f"unsupported format version {value!r}",
+            "this tool reads plan format version 1: write `strataudit: 1`")
+
+
 def translate(exc: ValidationError, doc: Document, model: type[BaseModel],
               path_of: Callable[[Any, tuple[PathStep, ...]], str] | None = None) -> InputError:
-    """The first validation error, in the user's words, with a fix."""
+    """The first validation error, in the user's words, with a fix (one explainer per kind)."""
     error = exc.errors(include_url=False)[0]
-    loc = tuple(error["loc"])
-    raw = _raw_loc(doc, loc)
+    raw = _raw_loc(doc, tuple(error["loc"]))
     kind = error["type"]
-    value = error.get("input")
     field = next((s for s in reversed(raw) if isinstance(s, str)), "")
-    if kind == "extra_forbidden":
-        allowed = _fields_at(model, raw[:-1])
-        close = difflib.get_close_matches(str(field), allowed, n=1, cutoff=0.6)
-        message = f"unknown key `{field}`"
-        hint = f"did you mean `{close[0]}`?" if close else (
-            "allowed here: " + ", ".join(allowed) if allowed else "remove it")
-        hint += " (free-form data goes under `extra:` or in keys starting with `x_`)"
-    elif kind == "missing":
-        message = f"required field `{field}` is missing"
-        hint = f"add `{field}:`; every entity needs its id and its label"
-    elif kind in ("string_type",):
-        message = f"`{field}` must be text, got {_describe(value)}"
-        shown = value if not isinstance(value, bool) else "no"
-        hint = f'quote it: `{field}: "{shown}"`'
-    elif kind in ("float_type", "float_parsing", "int_type"):
-        message = f"`{field}` must be a number, got {_describe(value)}"
-        hint = (f"write the number without quotes: `{field}: {value}`" if isinstance(value, str)
-                else "write a plain number, e.g. 150000")
-    elif kind in ("bool_type", "bool_parsing"):
-        message = f"`{field}` must be true or false, got {_describe(value)}"
-        hint = f"write `{field}: true` or `{field}: false`"
-    elif kind == "literal_error":
-        expected = error.get("ctx", {}).get("expected", "")
-        message = f"`{field}` cannot be {_describe(value)}"
-        hint = f"use one of: {expected}"
-        if field == "strataudit":
-            message = f"unsupported format version {value!r}"
-            hint = "this tool reads plan format version 1: write `strataudit: 1`"
-    elif kind in ("list_type",):
-        message = f"`{field}` must be a list, got {_describe(value)}"
-        hint = f"write `{field}: [A, B]` (a list of ids), or leave it out"
-    elif kind in ("model_type", "model_attributes_type", "dict_type"):
-        message = f"`{field or 'the plan'}` must be a mapping, got {_describe(value)}"
-        hint = "write its fields as `key: value` lines under it"
-    elif kind == "value_error":
-        why = str(error.get("msg", "")).removeprefix("Value error, ")
-        message = f"`{field}` is not a valid date: {why}"
-        hint = f"write `{field}: YYYY-MM-DD`, e.g. 2027-06-30"
-    else:
-        message = f"`{field}`: {error.get('msg')}"
-        hint = "see the plan format (docs: plan-format.md)"
-    if "strataudit" in loc[:1] and kind == "missing":
-        message = "the format version `strataudit: 1` is missing"
-        hint = "add `strataudit: 1` as the first line"
+    ctx = {**error.get("ctx", {}), "kind": kind,
+           "why": str(error.get("msg", "")).removeprefix("Value error, "),
+           "allowed": _fields_at(model, raw[:-1]) if kind == "extra_forbidden" else [],
+           "entities": _model_in(_annotation_at(model, raw)) is not None}
+    explain = _version if raw[:1] == ("strataudit",) and model.__name__ == "Plan" else \
+        EXPLAIN.get(kind, lambda f, v, c: (f"`{f}`: {error.get('msg')}",
+                                           "see the plan format (plan-format.md)"))
+    message, hint = explain(field, error.get("input"), ctx)
     mark = doc.mark_of(raw)
     path = path_of(doc.data, raw) if path_of else ".".join(str(s) for s in raw)
     return input_error(doc.file, mark.line, mark.column, message, hint, path)

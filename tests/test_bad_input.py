@@ -82,3 +82,54 @@ def test_missing_file(run_cli):
 def test_debug_flag_keeps_input_errors_plain(run_cli):
     result = run_cli("audit", "--debug", str(BAD / "empty.yaml"))
     assert result.returncode == 2 and "empty.yaml:1:1: the file is empty" in result.stderr
+
+
+MINIMAL = (FIXTURES / "good" / "minimal.yaml").read_text()
+
+
+@pytest.mark.parametrize(("old", "new", "words"), [
+    ("strataudit: 1", "strataudit: true", "unsupported format version"),
+    ("strataudit: 1", "strataudit: 1.0", "unsupported format version"),
+    ("budget: 150000", "budget: .inf", "finite number"),
+    ("budget: 150000", "budget: .nan", "finite number"),
+    ("budget: 150000", "budget: 1e6", "YAML 1.1 reads an exponent"),
+    ("budget: 150000", "budget: 1" + "0" * 400, "too large"),
+    ("target: true", 'target: "yes"', "true or false"),
+])
+def test_lax_values_are_input_errors(run_cli, tmp_path, old, new, words):
+    assert old in MINIMAL, old
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(MINIMAL.replace(old, new, 1))
+    result = run_cli("audit", str(plan))
+    assert result.returncode == 2, result.stdout
+    assert words in result.stderr and "plan.yaml:" in result.stderr
+    assert "internal error" not in result.stderr
+
+
+def test_amounts_that_overflow_when_summed_are_an_input_error(run_cli, tmp_path):
+    plan = tmp_path / "plan.yaml"
+    plan.write_text("strataudit: 1\nplan: {id: x}\ncorporate: {budget: 1}\nactions:\n"
+                    "  - {id: A1, title: a, budget: 1.0e+308}\n"
+                    "  - {id: A2, title: b, budget: 1.0e+308}\n")
+    result = run_cli("audit", str(plan))
+    assert result.returncode == 2 and "largest number" in result.stderr
+
+
+def test_include_of_a_directory(run_cli, tmp_path):
+    (tmp_path / "hq").mkdir()
+    plan = tmp_path / "plan.yaml"
+    plan.write_text("strataudit: 1\nplan: {id: x}\ninclude: [hq]\n")
+    result = run_cli("audit", str(plan))
+    assert result.returncode == 2 and "plan.yaml:3:" in result.stderr
+    assert "is a directory" in result.stderr
+
+
+def test_reports_never_overwrite_an_audited_plan_and_bad_outputs_are_input_errors(
+        run_cli, tmp_path):
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(MINIMAL)
+    result = run_cli("audit", "-o", str(plan), str(plan))
+    assert result.returncode == 2 and plan.read_text() == MINIMAL
+    result = run_cli("audit", "--report", f"json={tmp_path}/no/such/dir/r.json", str(plan))
+    assert result.returncode == 2 and "cannot write the report" in result.stderr
+    assert "internal error" not in result.stderr

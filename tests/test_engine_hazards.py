@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import random
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -104,6 +103,26 @@ units:
     assert threading.active_count() == 1, "the engine must not start timer threads"
 
 
+def test_the_barrier_runs_actions_that_batch_assertion_left_pending():
+    """Seen in our probes: when a batch raises MessageNotHandledException, the actions of the
+    facts it did accept are left pending when `assert_facts` returns. The sink rules keep that
+    from happening in an audit; the drain is the barrier if it ever does: it must run them."""
+    from durable.engine import MessageNotHandledException
+
+    engine = Engine(compile_rules([RULESET.by_id["SEG002"]]))
+    session = engine._session = _Session("probe")
+    name = engine.ruleset_names[0]
+    facts = [{"type": "product", "key": "P1", "id": "f1", "path": "products[P1]"},
+             {"type": "trigger", "id": "t"}, {"type": "not_a_fact_kind", "id": "f2"}]
+    with pytest.raises(MessageNotHandledException):
+        engine.host.assert_facts(name, [dict(f, sid="probe", one=1) for f in facts])
+    assert session.matches == [], "the check's action is still pending here"
+    assert engine._drain(name) >= 1
+    assert [m.rule_id for m in session.matches] == ["SEG002"]
+    assert engine._drain(name) == 0, "after the drain nothing is pending"
+    engine._session = None
+
+
 def test_an_exception_inside_an_action_fails_the_audit_loudly():
     """Hazard 5: the engine swallows action errors; the audit must not pass silently."""
     program = compile_rules([RULESET.by_id["SEG002"]])
@@ -186,11 +205,17 @@ def test_more_rules_than_share_a_first_test_safely(tmp_path):
 
 
 def test_only_the_engine_module_imports_durable_rules():
+    import ast
+
     root = Path(__file__).resolve().parent.parent / "engine"
-    importers = sorted(p.name for p in root.rglob("*.py")
-                       if "durable" in p.read_text() and "import durable" in p.read_text())
-    assert importers == ["engine.py"], importers
-    assert sys.version_info >= (3, 11)
+    importers = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            if any(n.split(".")[0] in ("durable", "durable_rules_engine") for n in names):
+                importers.append(path.name)
+    assert sorted(set(importers)) == ["engine.py"], importers
 
 
 COMPARING_PACK = """strataudit_rule: 1
@@ -248,3 +273,19 @@ def test_compiled_patterns_are_ordered_around_engine_defects():
     assert tests[-2] == {ALWAYS: {"t_trigger": ALWAYS}}
     joins = [t for t in tests if "p_q" in str(t)]
     assert joins == [{"$lt": {"index": {"p_q": "index"}}}, {"unit": {"p_q": "unit"}}]
+
+
+def test_derivations_reach_every_engine_ruleset(tmp_path):
+    """With more rules than one engine ruleset holds, every ruleset derives its own facts: a
+    clean plan stays clean (the built-in checks land in the second ruleset here)."""
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    template = (Path(__file__).parent / "fixtures" / "packs" / "one_rule.yaml").read_text()
+    for i in range(MAX_RULES_PER_RULESET + 10):
+        (pack / f"A{i:03d}.yaml").write_text(template.replace("XPK001", f"AAA{i:03d}"))
+    result = subprocess.run([*strataudit_command(), "audit", "--rules", str(pack), "--format",
+                             "json", str(SAMPLES / "acme-2027.yaml")],
+                            capture_output=True, text=True, timeout=240)
+    import json
+    rules = {f["rule"] for f in json.loads(result.stdout)["findings"]}
+    assert not {r for r in rules if not r.startswith("AAA")}, rules

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Protocol
 
 from strataudit import RULES_VERSION, __version__
@@ -31,7 +32,7 @@ class Report:
     resolved: tuple[dict[str, Any], ...] = ()  # baseline entries no finding matches any more
     baseline_file: str | None = None
 
-    @property
+    @cached_property
     def findings(self) -> list[Finding]:
         return sorted((f for r in self.results for f in r.findings), key=Finding.sort_key)
 
