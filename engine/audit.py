@@ -7,7 +7,7 @@ not stop the others from being audited and reported.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -131,17 +131,28 @@ def _discover_dir(directory: Path, found: Discovery) -> None:
             found.targets.append(Target(path, display_name(path)))
 
 
-def audit_targets(ruleset: RuleSet, targets: list[Target], jobs: int = 1) -> list[PlanResult]:
+def audit_targets(ruleset: RuleSet, targets: list[Target], jobs: int = 1,
+                  done: Callable[[int], object] | None = None) -> list[PlanResult]:
     """Audit every target, in order; with jobs > 1, in that many processes (a durable-rules
-    Host is not thread-safe, so parallel audits get a process, and an engine, each)."""
+    Host is not thread-safe, so parallel audits get a process, and an engine, each).
+    `done(1)` is called after each plan (a progress bar)."""
+    results: list[PlanResult] = []
     if jobs <= 1 or len(targets) < 2:
         auditor = Auditor(ruleset)
-        return [auditor.audit(t) for t in targets]
+        for target in targets:
+            results.append(auditor.audit(target))
+            if done:
+                done(1)
+        return results
     from concurrent.futures import ProcessPoolExecutor
 
-    chunk = max(1, len(targets) // (jobs * 8))
+    chunk = max(1, min(32, len(targets) // (jobs * 8)))
     with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(ruleset,)) as pool:
-        return list(pool.map(_audit_in_worker, targets, chunksize=chunk))
+        for result in pool.map(_audit_in_worker, targets, chunksize=chunk):
+            results.append(result)
+            if done:
+                done(1)
+    return results
 
 
 _WORKER: Auditor | None = None

@@ -19,6 +19,7 @@ from strataudit import __version__
 
 F = TypeVar("F", bound=Callable[..., Any])
 FORMATS = ("text", "json", "sarif", "junit", "markdown", "html")
+PROGRESS_FROM = 20  # plans: a progress bar on a terminal's stderr for batches this large
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -150,7 +151,12 @@ def audit(paths: tuple[str, ...], fmt: str, output: Path | None, reports: tuple[
 
         stdin_text = decode(sys.stdin.buffer.read(), "<stdin>")
     found = discover(list(paths), stdin_text)
-    results = audit_targets(ruleset, found.targets, jobs)
+    if sys.stderr.isatty() and len(found.targets) >= PROGRESS_FROM:
+        with click.progressbar(length=len(found.targets), label="auditing",
+                               file=sys.stderr) as bar:
+            results = audit_targets(ruleset, found.targets, jobs, bar.update)
+    else:
+        results = audit_targets(ruleset, found.targets, jobs)
     today = as_of.date() if as_of else datetime.date.today()
     waived = apply_waivers(results, config.waivers, today)
     results = waived.results
