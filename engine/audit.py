@@ -6,6 +6,7 @@ not stop the others from being audited and reported.
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -55,11 +56,24 @@ class Auditor:
     def findings(self, loaded: LoadedPlan) -> list[Finding]:
         assert loaded.plan.plan is not None
         base = build_facts(loaded.plan)
-        matches = self.engine.run(base.facts)
+        matches = self.engine.run(base.for_engine())
         return build_findings(matches, self.ruleset, base, loaded.locator, loaded.plan.plan.id)
 
     def audit(self, target: Target) -> PlanResult:
-        """One plan; whatever goes wrong with it is its own error, the others go on."""
+        """One plan; whatever goes wrong with it is its own error, the others go on.
+
+        The cyclic garbage collector is paused meanwhile: a plan is many small acyclic dicts
+        and lists, whose collector passes cost a quarter of parsing and validating at 20,000
+        entities; reference counting still frees them, and cycles wait for the next pass."""
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            return self._audit(target)
+        finally:
+            if paused:
+                gc.enable()
+
+    def _audit(self, target: Target) -> PlanResult:
         try:
             loaded = load_plan(target.path, target.display, target.text)
         except InputError as exc:

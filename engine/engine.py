@@ -22,14 +22,24 @@ Each defence below answers a hazard of `shared/notes/durable-rules.md`:
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import durable_rules_engine
 from durable.engine import Host, MessageNotHandledException
-from strataudit.compiler import ALWAYS, TRIGGER, Check, Derive, Program, bind_template
+from strataudit.compiler import (
+    ALWAYS,
+    TRIGGER,
+    Check,
+    Derive,
+    Program,
+    Route,
+    bind_template,
+)
 
 MAX_LIVE_SESSIONS = 1024
 MAX_DERIVED_FACTS = 250_000  # GOL009's closure grows with the square of a chain's length
@@ -50,9 +60,16 @@ def fnv32(text: str) -> int:
     return h
 
 
+_PLAIN_ID = re.compile(r"^[A-Za-z0-9:._~-]*$")
+
+
+@functools.lru_cache(maxsize=1 << 18)
 def engine_hash(fact_id: str) -> int:
     """The hash the engine computes for an id: over the id as written in the JSON it receives
-    (`"` as `\\"`...), not over the string itself (a mismatch found at 20,000 entities)."""
+    (`"` as `\\"`...), not over the string itself (a mismatch found at 20,000 entities).
+    Our ids are plain counters (`product:12`), the same in every plan: cached."""
+    if _PLAIN_ID.match(fact_id):
+        return fnv32(fact_id)
     return fnv32(json.dumps(fact_id, ensure_ascii=False)[1:-1])
 
 
@@ -86,7 +103,7 @@ class _Session:
         self.sid = sid
         self.hashes: set[int] = set()
         # per engine ruleset: every ruleset derives its own facts (checks are chunked)
-        self.derived: dict[str, set[str]] = {}
+        self.derived: dict[str, set[tuple[tuple[str, Any], ...]]] = {}
         self.derived_facts: dict[str, list[dict[str, Any]]] = {}
         self.matches: list[Match] = []
         self.errors: list[str] = []
@@ -121,16 +138,19 @@ class Engine:
         self.program = program
         self.drained = 0  # actions the completion barrier had to run (tests read it)
         self._session: _Session | None = None
+        self._dirty: tuple[str, dict[str, list[dict[str, Any]]],
+                           dict[str, list[dict[str, Any]]]] | None = None
         self._live: set[str] = set()
         self._free = _session_pool()
-        actions = {item.name: self._action(item)
-                   for item in [*program.sinks(), *program.derives, *program.checks]}
+        chunks = program.rulesets()
+        actions = {item.name: self._action(item) for chunk in chunks for item in chunk.items}
         self.host = SyncHost(actions)
         self.ruleset_names: list[str] = []
-        for chunk in program.rulesets():
-            self._register(name, chunk)
+        self._routes: dict[str, Route] = {}
+        for chunk in chunks:
+            self._register(name, chunk.items, chunk.route)
 
-    def _register(self, name: str, chunk: list[Derive | Check]) -> None:
+    def _register(self, name: str, chunk: list[Derive | Check], route: Route) -> None:
         """Register a ruleset; if the engine's fixed tables refuse it, split the checks in two.
 
         Besides the 512-rule hang (hazard 7), creation fails with error 107 or 108 well before
@@ -151,10 +171,11 @@ class Engine:
                 raise EngineError(f"the engine cannot hold the rules {[i.name for i in chunk]}: "
                                   f"{exc}") from None
             half = len(checks) // 2
-            self._register(name, [*derives, *checks[:half]])
-            self._register(name, [*derives, *checks[half:]])
+            self._register(name, [*derives, *checks[:half]], route)
+            self._register(name, [*derives, *checks[half:]], route)
             return
         self.ruleset_names.append(ruleset)
+        self._routes[ruleset] = route
 
     # -- actions -----------------------------------------------------------------------------
     def _action(self, item: Derive | Check) -> Callable[[Any], None]:
@@ -187,7 +208,7 @@ class Engine:
                 made = session.derived_facts.setdefault(ruleset, [])
                 fact = bind_template(template, facts_of(c))
                 fact["type"] = fact.pop("fact")
-                natural = json.dumps(fact, sort_keys=True, default=str)
+                natural = tuple(sorted(fact.items()))
                 if natural in seen:
                     return  # derived before by another frame: assert each derived fact once
                 seen.add(natural)
@@ -215,32 +236,40 @@ class Engine:
         """Assert the plan's facts, then the trigger; return every check that fired."""
         if self._session is not None:
             raise EngineError("one plan at a time per engine (a Host is not re-entrant)")
+        if self._dirty is not None:  # the previous plan's facts, retracted only now (if ever)
+            self._empty(*self._dirty)
+            self._free.append(self._dirty[0])
+            self._live.discard(self._dirty[0])
+            self._dirty = None
         if len(self._live) >= MAX_LIVE_SESSIONS or not self._free:
             raise EngineError("no clean engine session left (earlier audits failed)")
         sid = self._free.pop(0)
         session = self._session = _Session(sid)
         self._live.add(sid)
-        used = self.program.fact_types
         # `fid` keeps the fact's own id for the findings, whatever id the hash check gives it.
-        batch = [{**f, "sid": sid, "id": session.unique_id(f["id"]), "fid": f["id"], ALWAYS: 1}
-                 for f in facts if f["type"] in used]
+        every = [{**f, "sid": sid, "id": session.unique_id(f["id"]), "fid": f["id"], ALWAYS: 1}
+                 for f in facts]
         trigger = {"type": TRIGGER, "id": session.unique_id("trigger"), "sid": sid, ALWAYS: 1}
+        asserted: dict[str, list[dict[str, Any]]] = {}
         clean = False
         try:
             for name in self.ruleset_names:
+                route = self._routes[name]
+                batch = asserted[name] = [f for f in every if route.takes(f)]
                 for i in range(0, len(batch), BATCH):
                     self._assert(name, batch[i:i + BATCH])
                 self._assert(name, [trigger])
+                batch.append(trigger)
             clean = True
             return session.matches
         finally:
-            if clean:
-                self._empty(sid, [trigger, *batch], session.derived_facts)
-                self._free.append(sid)
-            self._live.discard(sid)
+            if clean:  # emptied before the next plan: a one-plan run never pays for it
+                self._dirty = (sid, asserted, session.derived_facts)
+            else:
+                self._live.discard(sid)
             self._session = None
 
-    def _empty(self, sid: str, facts: list[dict[str, Any]],
+    def _empty(self, sid: str, facts: dict[str, list[dict[str, Any]]],
                derived: dict[str, list[dict[str, Any]]]) -> None:
         """Retract every fact of the session, trigger first (so no check can fire again).
 
@@ -249,7 +278,7 @@ class Engine:
         instead: a pool of 16 sids, never more live sessions than that (hazard 6).
         """
         for name in self.ruleset_names:
-            own = [*facts, *derived.get(name, [])]
+            own = [*facts.get(name, [])[-1:], *facts.get(name, [])[:-1], *derived.get(name, [])]
             for i in range(0, len(own), BATCH):
                 self.host.retract_facts(name, own[i:i + BATCH])
 

@@ -138,6 +138,10 @@ def build_findings(matches: list[Match], ruleset: RuleSet, base: FactBase, locat
                    plan_id: str) -> list[Finding]:
     """Merge matches by identity (rule, entity, detail) and make one finding of each."""
     pending: dict[tuple[str, str | None, str | None], _Pending] = {}
+    # The engine saw facts without their display fields: give messages the whole fact back.
+    matches = [Match(m.rule_id, m.case_index,
+                     {name: {**base.by_id.get(f.get("fid", ""), {}), **f}
+                      for name, f in m.facts.items()}) for m in matches]
     for match in sorted(matches, key=_match_order):
         rule = ruleset.by_id[match.rule_id]
         spec = rule.spec

@@ -209,7 +209,14 @@ def _check_semantics(spec: RuleSpec, doc: Document) -> None:
 
 def _check_refs(pattern: Pattern, bound: set[str], fail: Any) -> None:
     from strataudit.compiler import GrammarError, compile_pattern
+    from strataudit.facts import DISPLAY_FIELDS
 
+    shown = [f for f in pattern.where if f in DISPLAY_FIELDS] + [
+        v for v in _values(pattern.where) if isinstance(v, str) and v.startswith("$")
+        and v.rpartition(".")[2] in DISPLAY_FIELDS]
+    if shown:
+        raise fail(f"`{shown[0]}`: {', '.join(sorted(DISPLAY_FIELDS))} are for messages only",
+                   "match on ids and fields; use labels and paths in `message`")
     try:
         compile_pattern(pattern, anchor="t_trigger")  # compiled for its errors only
     except GrammarError as exc:
