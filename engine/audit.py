@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import os
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -20,7 +21,7 @@ from strataudit.facts import FactError, build_facts
 from strataudit.findings import Finding, build_findings
 from strataudit.loader import LoadedPlan, Locator, display_name, load_plan
 from strataudit.rulefile import RuleSet
-from strataudit.source import load_document
+from strataudit.source import load_document, read_text
 
 PLAN_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -123,12 +124,33 @@ def _plan_files(directory: Path) -> Iterator[Path]:
                 yield Path(root) / name
 
 
+_TOP_KEY = re.compile(r"^strataudit[ \t]*:", re.MULTILINE)
+_TOP_INCLUDE = re.compile(r"^include[ \t]*:", re.MULTILINE)
+
+
 def _discover_dir(directory: Path, found: Discovery) -> None:
+    """Plans are files with a top-level `strataudit` key; included files are not audited alone.
+
+    A YAML file whose `strataudit:` and absence of `include:` show at the start of a line is
+    taken as a plan without parsing it twice (it is parsed when audited); anything less plain
+    is parsed here."""
     plans: list[Path] = []
     included: set[str] = set()
     for path in _plan_files(directory):
         try:
-            doc = load_document(path, display_name(path))
+            text = read_text(path, display_name(path))
+        except InputError as exc:
+            found.errors.append(exc.problem)
+            continue
+        if "strataudit" not in text:
+            found.skipped.append(display_name(path))
+            continue
+        if not path.name.endswith(".json") and _TOP_KEY.search(text) and \
+                not _TOP_INCLUDE.search(text):
+            plans.append(path)
+            continue
+        try:
+            doc = load_document(path, display_name(path), text)
         except InputError as exc:
             found.errors.append(exc.problem)
             continue
@@ -146,10 +168,12 @@ def _discover_dir(directory: Path, found: Discovery) -> None:
 
 
 def audit_targets(ruleset: RuleSet, targets: list[Target], jobs: int = 1,
-                  done: Callable[[int], object] | None = None) -> list[PlanResult]:
+                  done: Callable[[int], object] | None = None,
+                  keep_plans: bool = True) -> list[PlanResult]:
     """Audit every target, in order; with jobs > 1, in that many processes (a durable-rules
     Host is not thread-safe, so parallel audits get a process, and an engine, each).
-    `done(1)` is called after each plan (a progress bar)."""
+    `done(1)` is called after each plan (a progress bar). Workers send the plan models back
+    only when `keep_plans` (the HTML report draws them): pickling them cost more than the audit."""
     results: list[PlanResult] = []
     if jobs <= 1 or len(targets) < 2:
         auditor = Auditor(ruleset)
@@ -161,7 +185,8 @@ def audit_targets(ruleset: RuleSet, targets: list[Target], jobs: int = 1,
     from concurrent.futures import ProcessPoolExecutor
 
     chunk = max(1, min(32, len(targets) // (jobs * 8)))
-    with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(ruleset,)) as pool:
+    with ProcessPoolExecutor(jobs, initializer=_init_worker,
+                             initargs=(ruleset, keep_plans)) as pool:
         for result in pool.map(_audit_in_worker, targets, chunksize=chunk):
             results.append(result)
             if done:
@@ -170,18 +195,20 @@ def audit_targets(ruleset: RuleSet, targets: list[Target], jobs: int = 1,
 
 
 _WORKER: Auditor | None = None
+_KEEP_PLANS = True
 
 
-def _init_worker(ruleset: RuleSet) -> None:
-    global _WORKER
+def _init_worker(ruleset: RuleSet, keep_plans: bool) -> None:
+    global _WORKER, _KEEP_PLANS
     _WORKER = Auditor(ruleset)
+    _KEEP_PLANS = keep_plans
 
 
 def _audit_in_worker(target: Target) -> PlanResult:
     assert _WORKER is not None
     result = _WORKER.audit(target)
-    if result.plan is None:
-        return result
+    if result.plan is None or not _KEEP_PLANS:
+        return replace(result, plan=None)
     # The parsed documents key their marks by object identity, which does not survive pickling;
     # the findings already carry their locations, so only the plan model travels back.
     loaded = result.plan

@@ -151,12 +151,13 @@ def audit(paths: tuple[str, ...], fmt: str, output: Path | None, reports: tuple[
 
         stdin_text = decode(sys.stdin.buffer.read(), "<stdin>")
     found = discover(list(paths), stdin_text)
+    keep_plans = "html" in (fmt, *(f for f, _ in targets))
     if sys.stderr.isatty() and len(found.targets) >= PROGRESS_FROM:
         with click.progressbar(length=len(found.targets), label="auditing",
                                file=sys.stderr) as bar:
-            results = audit_targets(ruleset, found.targets, jobs, bar.update)
+            results = audit_targets(ruleset, found.targets, jobs, bar.update, keep_plans)
     else:
-        results = audit_targets(ruleset, found.targets, jobs)
+        results = audit_targets(ruleset, found.targets, jobs, keep_plans=keep_plans)
     today = as_of.date() if as_of else datetime.date.today()
     waived = apply_waivers(results, config.waivers, today)
     results = waived.results

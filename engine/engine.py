@@ -105,6 +105,7 @@ class _Session:
         # per engine ruleset: every ruleset derives its own facts (checks are chunked)
         self.derived: dict[str, set[tuple[tuple[str, Any], ...]]] = {}
         self.derived_facts: dict[str, list[dict[str, Any]]] = {}
+        self.pending: dict[str, list[dict[str, Any]]] = {}  # derived, not yet asserted
         self.matches: list[Match] = []
         self.errors: list[str] = []
 
@@ -219,8 +220,8 @@ class Engine:
                 fact["id"] = session.unique_id(f"d:{ruleset}:{len(made)}")
                 fact["sid"] = session.sid
                 fact[ALWAYS] = 1
-                c.assert_fact(fact)
                 made.append(fact)
+                session.pending.setdefault(ruleset, []).append(fact)  # asserted by `run`
             except Exception as exc:
                 session.errors.append(f"{item.name}: {exc!r}")
                 raise
@@ -258,6 +259,10 @@ class Engine:
                 batch = asserted[name] = [f for f in every if route.takes(f)]
                 for i in range(0, len(batch), BATCH):
                     self._assert(name, batch[i:i + BATCH])
+                while session.pending.get(name):  # forward chaining, a round at a time
+                    derived = session.pending.pop(name)
+                    for i in range(0, len(derived), BATCH):
+                        self._assert(name, derived[i:i + BATCH])
                 self._assert(name, [trigger])
                 batch.append(trigger)
             clean = True
