@@ -241,7 +241,8 @@ class Program:
                     needed.update(s.fact_type for s in derive.selectors)
                     grew = True
         derives.sort(key=self.derives.index)
-        selectors = [s for item in [*checks, *derives] for s in item.selectors]
+        items: list[Check | Derive] = [*checks, *derives]
+        selectors = [s for item in items for s in item.selectors]
         return Chunk([*self.sinks(needed), *derives, *checks], route(selectors))
 
     def checks_per_ruleset(self) -> int:
