@@ -76,9 +76,10 @@ def _plan_suite(root: ET.Element, result: PlanResult, rules: list[Rule],
     for f in sorted(result.findings, key=Finding.sort_key):
         by_rule.setdefault(f.rule, []).append(f)
     failures = 0
-    for rule in rules:
-        case = _testcase(suite, classname, f"{rule.id} {rule.spec.title}")
-        found = by_rule.pop(rule.id, [])
+    cases = [(f"{rule.id} {rule.spec.title}", by_rule.pop(rule.id, [])) for rule in rules]
+    cases += list(by_rule.items())  # a finding of a rule not in the set: still shown
+    for name, found in cases:
+        case = _testcase(suite, classname, name)
         for f in found:
             if f.counts:
                 failure = ET.SubElement(case, "failure",
@@ -88,16 +89,7 @@ def _plan_suite(root: ET.Element, result: PlanResult, rules: list[Rule],
         quiet = [f for f in found if not f.counts]
         if quiet:
             ET.SubElement(case, "system-out").text = "\n".join(map(_not_counted_line, quiet))
-    tests = len(rules)
-    for rule_id, found in by_rule.items():  # a finding of a rule not in the set: still shown
-        case = _testcase(suite, classname, rule_id)
-        tests += 1
-        for f in found:
-            if f.counts:
-                failure = ET.SubElement(case, "failure",
-                                        {"message": f.message, "type": f.severity.label})
-                failure.text = _failure_text(f)
-                failures += 1
+    tests = len(cases)
     if reasons:
         ET.SubElement(suite, "system-out").text = "\n".join(reasons)
     _set_counts(suite, tests, failures, 0)
