@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+
 from strataudit import __version__
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -202,8 +203,9 @@ def rules() -> None:
 @guarded
 def rules_list(fmt: str, packs: tuple[Path, ...]) -> None:
     """Every rule: id, severity, category, title."""
-    from strataudit.rulefile import description, load_ruleset
     from tabulate import tabulate
+
+    from strataudit.rulefile import description, load_ruleset
 
     ruleset = load_ruleset(packs)
     if fmt == "json":

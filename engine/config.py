@@ -19,6 +19,7 @@ from pydantic import (
     StringConstraints,
     ValidationError,
 )
+
 from strataudit.errors import input_error
 from strataudit.findings import Waiver
 from strataudit.source import Document, load_document

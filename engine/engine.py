@@ -31,6 +31,7 @@ from typing import Any
 
 import durable_rules_engine
 from durable.engine import Host, MessageNotHandledException
+
 from strataudit.compiler import (
     ALWAYS,
     TRIGGER,

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+
 from strataudit.errors import InputError, input_error
 from strataudit.model import Plan, entity_key_field
 from strataudit.source import Document, Mark, PathStep, load_document

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
 from strataudit.errors import InputError, input_error
 from strataudit.source import Document, load_document
 from strataudit.validation import translate

@@ -9,13 +9,15 @@ the events arrive: nothing the user wrote is lost or executed, and a bad file fa
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
-from strataudit.errors import InputError, input_error
 from yaml import events as ev
+
+from strataudit.errors import InputError, input_error
 
 MAX_BYTES = 64 * 1024 * 1024
 MAX_DEPTH = 64
@@ -34,16 +36,18 @@ _resolver = yaml.resolver.Resolver()
 PathStep = str | int  # a step into parsed data: a mapping key or a list index
 
 
-@dataclass(frozen=True)
-class Mark:
-    """A 1-based line and column in a file."""
+class Mark(NamedTuple):
+    """A 1-based line and column in a file (a tuple: one is made for every key and item)."""
 
     line: int
     column: int
 
 
+_new_mark = tuple.__new__
+
+
 def _mark(m: Any) -> Mark:
-    return Mark(m.line + 1, m.column + 1)
+    return _new_mark(Mark, (m.line + 1, m.column + 1))
 
 
 @dataclass
@@ -166,8 +170,7 @@ def parse(text: str, display: str, path: Path | None = None) -> Document:
     root_mark = Mark(1, 1)
     documents = 0
     try:
-        events: Any = yaml.parse(text, Loader=_Loader)
-        for event in events:
+        for event in _events(text):
             kind = type(event)
             if kind is ev.ScalarEvent or kind is ev.AliasEvent:
                 if kind is ev.ScalarEvent:
@@ -250,6 +253,19 @@ def parse(text: str, display: str, path: Path | None = None) -> Document:
         raise input_error(display, None, None, f"the document nests deeper than {MAX_DEPTH} levels",
                           "flatten the data") from None
     return Document(display, path, root, root_mark, marks)
+
+
+def _events(text: str) -> Iterator[Any]:
+    """The parser's events (what `yaml.parse` yields, without its per-event `check_event`)."""
+    loader = _Loader(text)
+    try:
+        get = loader.get_event
+        event = get()
+        while event is not None:
+            yield event
+            event = get()
+    finally:
+        loader.dispose()
 
 
 def _tag_error(display: str, event: Any) -> InputError:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
+
 from strataudit.errors import InputError, input_error
 from strataudit.source import Document, PathStep, child
 

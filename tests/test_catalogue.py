@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import ROOT, SAMPLES
+
 from strataudit.audit import Auditor, Target
 from strataudit.rulefile import CATEGORIES, load_ruleset
 

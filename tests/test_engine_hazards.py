@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import SAMPLES, strataudit_command
+
 from strataudit.audit import Auditor, Target
 from strataudit.compiler import MAX_RULES_PER_RULESET, compile_rules
 from strataudit.engine import MAX_LIVE_SESSIONS, Engine, EngineError, _Session, fnv32

@@ -9,6 +9,7 @@ import jsonschema
 import pytest
 import yaml
 from conftest import SAMPLES
+
 from strataudit.source import load_document
 
 DEFECTS = SAMPLES / "acme-defects.yaml"

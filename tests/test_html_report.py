@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SAMPLES
+
 from strataudit.audit import Auditor, Target
 from strataudit.findings import Waiver
 from strataudit.gate import judge

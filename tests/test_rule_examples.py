@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from strataudit.audit import Auditor
 from strataudit.examples import run_examples
 from strataudit.rulefile import load_ruleset

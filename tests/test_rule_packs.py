@@ -6,6 +6,7 @@ import json
 import shutil
 
 from conftest import FIXTURES, ROOT, SAMPLES
+
 from strataudit.docs import GENERATED
 from strataudit.rulefile import load_ruleset
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import jinja2
 from markupsafe import Markup
+
 from strataudit.audit import PlanResult
 from strataudit.errors import InputProblem
 from strataudit.findings import Finding

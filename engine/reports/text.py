@@ -5,9 +5,10 @@ from __future__ import annotations
 import textwrap
 from itertools import groupby
 
+from tabulate import tabulate
+
 from strataudit.findings import Finding
 from strataudit.reports.base import Report
-from tabulate import tabulate
 
 WIDTH = 100
 
