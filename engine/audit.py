@@ -85,8 +85,7 @@ class Auditor:
             findings = tuple(self.findings(loaded))
         except (FactError, EngineError) as exc:
             where = loaded.locator.locate(("plan",))
-            hint = ("check the plan's amounts" if isinstance(exc, FactError) else
-                    "the audit of this plan is not trustworthy; please report it with the plan")
+            hint = "check the plan's amounts" if isinstance(exc, FactError) else exc.hint
             problem = InputProblem(loaded.file, where.line, where.column, str(exc), hint)
             return PlanResult(loaded.file, plan_id, error=problem)
         return PlanResult(loaded.file, plan_id, findings, plan=loaded)

@@ -43,12 +43,21 @@ from strataudit.compiler import (
 )
 
 MAX_LIVE_SESSIONS = 1024
-MAX_DERIVED_FACTS = 250_000  # GOL009's closure grows with the square of a chain's length
+MAX_DERIVED_FACTS = 100_000  # GOL009's closure grows with the square of a chain's length
 BATCH = 2000
 
 
 class EngineError(RuntimeError):
     """The engine did not give a trustworthy answer; the audit must not pass silently."""
+
+    hint = "the audit of this plan is not trustworthy; please report it with the plan"
+
+
+class DerivationLimit(EngineError):
+    """Forward chaining grew past its bound: the plan, not the engine, is the cause."""
+
+    hint = ("shorten the plan's chains of references (goals supporting goals): cycles are "
+            "checked over their closure, which grows with the square of a chain's length")
 
 
 def fnv32(text: str) -> int:
@@ -147,6 +156,7 @@ class _Session:
         self.derived: dict[str, set[tuple[tuple[str, Any], ...]]] = {}
         self.derived_facts: dict[str, list[dict[str, Any]]] = {}
         self.pending: dict[str, list[dict[str, Any]]] = {}  # derived, not yet asserted
+        self.limit: DerivationLimit | None = None
         self.matches: list[Match] = []
         self.errors: list[str] = []
 
@@ -255,9 +265,10 @@ class Engine:
                     return  # derived before by another frame: assert each derived fact once
                 seen.add(natural)
                 if len(seen) > MAX_DERIVED_FACTS:
-                    raise EngineError(f"more than {MAX_DERIVED_FACTS:,} derived facts "
-                                      f"({fact_type}): the plan's chains of references are too "
-                                      "long to follow")
+                    session.limit = DerivationLimit(
+                        f"more than {MAX_DERIVED_FACTS:,} derived facts ({fact_type}): the "
+                        "plan's chains of references are too long to follow")
+                    raise session.limit
                 fact["id"] = session.unique_id(f"d:{ruleset}:{len(made)}")
                 fact["sid"] = session.sid
                 fact[ALWAYS] = 1
@@ -337,9 +348,13 @@ class Engine:
             # be corrupt (seen: a double free later), so stop here rather than trust it.
             raise EngineError("a fact reached the engine that no rule handles") from None
         except Exception as exc:  # an action failed (hazard 5): `_run_actions` passed it on
+            if session.limit is not None:
+                raise session.limit from None
             raise EngineError(f"a rule action failed: {exc!r}") from exc
         self.drained += self._drain(ruleset)
         state = self.host.get_state(ruleset, session.sid)
+        if session.limit is not None:
+            raise session.limit
         if session.errors or (state and "exception" in state):
             detail = "; ".join(session.errors) or str(state.get("exception"))
             raise EngineError(f"a rule action failed: {detail}")

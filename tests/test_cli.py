@@ -101,12 +101,17 @@ def test_unknown_select_is_an_input_error(run_cli):
     assert result.returncode == 2 and "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("args", [["rules", "list"], ["rules", "list", "--format", "json"],
-                                  ["rules", "show", "SEG002"], ["schema"]])
-def test_other_commands(run_cli, args):
+@pytest.mark.parametrize(("args", "shows"), [
+    (["rules", "list"], "SEG002  error       segmentation   Product matched to no target"),
+    (["rules", "list", "--format", "json"], '"id": "SEG002"'),
+    (["rules", "show", "SEG002"], "## SEG002: Product matched to no target segment"),
+    (["schema"], '"$defs"'),
+    (["--version"], "strataudit, version"),
+])
+def test_other_commands(run_cli, args, shows):
     result = run_cli(*args)
     assert result.returncode == 0, result.stderr
-    assert result.stdout
+    assert shows in result.stdout
 
 
 def test_user_files_are_never_written(run_cli, tmp_path):

@@ -290,3 +290,19 @@ def test_derivations_reach_every_engine_ruleset(tmp_path):
     import json
     rules = {f["rule"] for f in json.loads(result.stdout)["findings"]}
     assert not {r for r in rules if not r.startswith("AAA")}, rules
+
+
+def test_a_runaway_closure_stops_its_plan_with_a_clear_error(run_cli, tmp_path):
+    """GOL009's closure grows with the square of a chain: 1,000 goals in a chain would take
+    minutes and gigabytes; the bound stops that plan alone, with a hint (exit 2)."""
+    parents = ["CG1", *(f"G{i}" for i in range(999))]
+    goals = "\n".join(f"      - {{id: G{i}, statement: g{i}, supports: [{p}]}}"
+                      for i, p in enumerate(parents))
+    plan = tmp_path / "chain.yaml"
+    plan.write_text("strataudit: 1\nplan: {id: chain}\ncorporate:\n"
+                    "  goals: [{id: CG1, statement: Top}]\nunits:\n  - id: BU\n    name: Unit\n"
+                    f"    goals:\n{goals}\n")
+    result = run_cli("audit", "--select", "GOL009", str(plan), str(SAMPLES / "acme-2027.yaml"))
+    assert result.returncode == 2
+    assert "too long to follow" in result.stderr and "shorten" in result.stderr
+    assert "1 plan" in result.stdout or "2 plans audited" in result.stdout
