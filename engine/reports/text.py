@@ -42,7 +42,8 @@ def render(report: Report) -> str:
     if report.resolved:
         out.append(f"{len(report.resolved)} baselined finding(s) resolved")
     if report.skipped:
-        out.append("\nskipped (not plans): " + ", ".join(report.skipped))
+        out.append("\n" + textwrap.fill("skipped (not plans): " + ", ".join(report.skipped),
+                                         WIDTH, subsequent_indent="  "))
     counts = report.by_severity()
     summary = ", ".join(f"{n} {label}" for label, n in counts.items())
     plans = len(report.results)
