@@ -154,37 +154,6 @@ def _guards(patterns: list[Pattern]) -> dict[str, set[str]]:
 
 
 @dataclass(frozen=True)
-class Selector:
-    """What one pattern can match at most: a fact type and its literal equality tests.
-
-    Used only to route facts: a fact that fails every selector of a ruleset cannot match any of
-    its patterns, so it is not asserted there. The patterns themselves still decide."""
-
-    fact_type: str
-    literals: tuple[tuple[str, frozenset[Any]], ...] = ()
-
-    def accepts(self, fact: dict[str, Any]) -> bool:
-        return all(fact.get(name) in allowed for name, allowed in self.literals)
-
-
-def _selectors(patterns: list[Pattern]) -> tuple[Selector, ...]:
-    out = []
-    for pattern in patterns:
-        literals = []
-        for name, test in pattern.where.items():
-            if isinstance(test, dict) and len(test) == 1:
-                (op, value), = test.items()
-                if op == "eq" and not _is_ref(value):
-                    literals.append((name, frozenset([value])))
-                elif op == "in" and isinstance(value, list):
-                    literals.append((name, frozenset(value)))
-            elif not isinstance(test, dict) and not _is_ref(test):
-                literals.append((name, frozenset([test])))
-        out += [Selector(t, tuple(literals)) for t in fact_types(pattern)]
-    return tuple(out)
-
-
-@dataclass(frozen=True)
 class Check:
     """One compiled engine rule that reports matches of a rule case."""
 
@@ -193,7 +162,7 @@ class Check:
     case_index: int
     bound: tuple[str, ...]  # pattern names whose facts the action reads
     definition: dict[str, Any]
-    selectors: tuple[Selector, ...] = ()
+    types: frozenset[str] = frozenset()  # the fact types its patterns match
     category: str = ""
 
 
@@ -205,7 +174,7 @@ class Derive:
     bound: tuple[str, ...]
     template: dict[str, Any]
     definition: dict[str, Any]
-    selectors: tuple[Selector, ...] = ()
+    types: frozenset[str] = frozenset()
     produces: str = ""
 
 
@@ -219,9 +188,11 @@ class Program:
 
     def rulesets(self) -> list[Chunk]:
         """Checks chunked under the shared-pattern limit, each chunk with the derivations it
-        needs and the selectors that route facts to it (a fact no pattern of the chunk can
-        match is not asserted there: the engine's fact indexes have a fixed number of buckets,
-        so every fact in a session slows the others down).
+        needs and the fact types it receives (a fact of a type no pattern of the chunk names is
+        not asserted there: the engine's fact indexes have a fixed number of buckets, so every
+        fact in a session slows the others down). Routing by type is exact; routing by field
+        values was tried and dropped, since the engine's equality is looser than Python's
+        ("1" equals 1 there).
 
         One chunk is fastest for the built-in catalogue: splitting it by category was measured
         slower (CON001 alone needs every reference, so the facts were asserted 2.2 times)."""
@@ -230,7 +201,7 @@ class Program:
         return [self._chunk(checks) for checks in chunks]
 
     def _chunk(self, checks: list[Check]) -> Chunk:
-        needed = {s.fact_type for c in checks for s in c.selectors}
+        needed = {t for c in checks for t in c.types}
         derives: list[Derive] = []
         grew = True
         while grew:  # the derivations whose facts the checks (or other derivations) read
@@ -238,12 +209,10 @@ class Program:
             for derive in self.derives:
                 if derive.produces in needed and derive not in derives:
                     derives.append(derive)
-                    needed.update(s.fact_type for s in derive.selectors)
+                    needed.update(derive.types)
                     grew = True
         derives.sort(key=self.derives.index)
-        items: list[Check | Derive] = [*checks, *derives]
-        selectors = [s for item in items for s in item.selectors]
-        return Chunk([*self.sinks(needed), *derives, *checks], route(selectors))
+        return Chunk([*self.sinks(needed), *derives, *checks], frozenset(needed))
 
     def checks_per_ruleset(self) -> int:
         room = MAX_RULES_PER_RULESET - len(self.sinks(self.fact_types)) - len(self.derives)
@@ -266,49 +235,12 @@ class Program:
                 for t in sorted(types)]
 
 
-@dataclass
-class Route:
-    """Which facts a ruleset receives: per fact type, its selectors (None: every such fact).
-
-    Decisions are cached by the values of the fields the selectors test: a plan's facts take
-    few distinct combinations (a reference's field, source kind and expected kind)."""
-
-    by_type: dict[str, tuple[Selector, ...] | None]
-    fields: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    cache: dict[tuple[Any, ...], bool] = field(default_factory=dict)
-
-    def takes(self, fact: dict[str, Any]) -> bool:
-        """Whether a fact can match some pattern of the ruleset this route belongs to."""
-        fact_type = fact["type"]
-        if fact_type not in self.by_type:
-            return False
-        selectors = self.by_type[fact_type]
-        if selectors is None:
-            return True
-        key = (fact_type, *(fact.get(f) for f in self.fields[fact_type]))
-        known = self.cache.get(key)
-        if known is None:
-            known = self.cache[key] = any(s.accepts(fact) for s in selectors)
-        return known
-
-
-def route(selectors: list[Selector]) -> Route:
-    by_type: dict[str, list[Selector]] = {}
-    for s in selectors:
-        by_type.setdefault(s.fact_type, []).append(s)
-    chosen = {t: None if any(not s.literals for s in group) else tuple(group)
-              for t, group in by_type.items()}
-    fields = {t: tuple(sorted({name for s in group for name, _ in s.literals}))
-              for t, group in by_type.items()}
-    return Route(chosen, fields)
-
-
 @dataclass(frozen=True)
 class Chunk:
     """One engine ruleset: its rules, and which facts it receives."""
 
     items: list[Derive | Check]
-    route: Route
+    types: frozenset[str]  # the only fact types it receives
 
 
 def _patterns(patterns: list[Pattern], anchor: str | None
@@ -339,7 +271,8 @@ def compile_rule(rule: Rule, program: Program) -> None:
         program.derives.append(Derive(
             name=f"{spec.id}.derive{d}", bound=tuple(bound),
             template={k: _value(v) for k, v in derivation.assert_.items()},
-            definition={"all": patterns}, selectors=_selectors(derivation.when),
+            definition={"all": patterns},
+            types=frozenset(t for p in derivation.when for t in fact_types(p)),
             produces=str(derivation.assert_.get("fact"))))
         program.fact_types.update(t for p in derivation.when for t in fact_types(p))
     cases: list[Case] = rule.cases()
@@ -348,7 +281,8 @@ def compile_rule(rule: Rule, program: Program) -> None:
         program.checks.append(Check(
             name=f"{spec.id}.case{c}", rule_id=spec.id, case_index=c, bound=tuple(bound),
             definition={"all": [dict(TRIGGER_PATTERN), *patterns]},
-            selectors=(Selector(TRIGGER), *_selectors([*spec.match, *case.match])),
+            types=frozenset({TRIGGER, *(t for p in [*spec.match, *case.match]
+                                         for t in fact_types(p))}),
             category=spec.category))
         program.fact_types.update(t for p in [*spec.match, *case.match] for t in fact_types(p))
     program.fact_types.add(TRIGGER)

@@ -38,7 +38,6 @@ from strataudit.compiler import (
     Check,
     Derive,
     Program,
-    Route,
     bind_template,
 )
 
@@ -78,7 +77,7 @@ def engine_hash(fact_id: str) -> int:
     """The hash the engine computes for an id: over the id as written in the JSON it receives
     (`"` as `\\"`...), not over the string itself (a mismatch found at 20,000 entities).
     Our ids are plain counters (`product:12`), the same in every plan: cached."""
-    if _PLAIN_ID.match(fact_id):
+    if _PLAIN_ID.fullmatch(fact_id):
         return fnv32(fact_id)
     return fnv32(json.dumps(fact_id, ensure_ascii=False)[1:-1])
 
@@ -170,17 +169,24 @@ class _Session:
         return candidate
 
 
-def _session_pool(size: int = 16) -> list[str]:
-    pool: list[str] = []
-    hashes: set[int] = set()
-    n = 0
-    while len(pool) < size:
-        sid = f"plan-{n}"
-        n += 1
-        if fnv32(sid) not in hashes:
-            hashes.add(fnv32(sid))
-            pool.append(sid)
-    return pool
+class _SessionIds:
+    """Session ids whose 32-bit hashes all differ (two colliding sids share one session)."""
+
+    def __init__(self) -> None:
+        self._hashes: set[int] = set()
+        self._n = 0
+
+    def mint(self) -> str:
+        while True:
+            sid = f"plan-{self._n}"
+            self._n += 1
+            if fnv32(sid) not in self._hashes:
+                self._hashes.add(fnv32(sid))
+                return sid
+
+    @property
+    def minted(self) -> int:
+        return len(self._hashes)
 
 
 class Engine:
@@ -193,16 +199,18 @@ class Engine:
         self._dirty: tuple[str, dict[str, list[dict[str, Any]]],
                            dict[str, list[dict[str, Any]]]] | None = None
         self._live: set[str] = set()
-        self._free = _session_pool()
+        self._ids = _SessionIds()
+        self._free = [self._ids.mint() for _ in range(2)]
+        self._retired: set[str] = set()  # sessions of failed plans: never reused
         chunks = program.rulesets()
         actions = {item.name: self._action(item) for chunk in chunks for item in chunk.items}
         self.host = SyncHost(actions)
         self.ruleset_names: list[str] = []
-        self._routes: dict[str, Route] = {}
+        self._routes: dict[str, frozenset[str]] = {}
         for chunk in chunks:
-            self._register(name, chunk.items, chunk.route)
+            self._register(name, chunk.items, chunk.types)
 
-    def _register(self, name: str, chunk: list[Derive | Check], route: Route) -> None:
+    def _register(self, name: str, chunk: list[Derive | Check], types: frozenset[str]) -> None:
         """Register a ruleset; if the engine's fixed tables refuse it, split the checks in two.
 
         Besides the 512-rule hang (hazard 7), creation fails with error 107 or 108 well before
@@ -223,11 +231,11 @@ class Engine:
                 raise EngineError(f"the engine cannot hold the rules {[i.name for i in chunk]}: "
                                   f"{exc}") from None
             half = len(checks) // 2
-            self._register(name, [*derives, *checks[:half]], route)
-            self._register(name, [*derives, *checks[half:]], route)
+            self._register(name, [*derives, *checks[:half]], types)
+            self._register(name, [*derives, *checks[half:]], types)
             return
         self.ruleset_names.append(ruleset)
-        self._routes[ruleset] = route
+        self._routes[ruleset] = types
 
     # -- actions -----------------------------------------------------------------------------
     def _action(self, item: Derive | Check) -> Callable[[Any], None]:
@@ -294,8 +302,11 @@ class Engine:
             self._free.append(self._dirty[0])
             self._live.discard(self._dirty[0])
             self._dirty = None
-        if len(self._live) >= MAX_LIVE_SESSIONS or not self._free:
-            raise EngineError("no clean engine session left (earlier audits failed)")
+        if not self._free:
+            if self._ids.minted >= MAX_LIVE_SESSIONS:
+                raise EngineError(f"{len(self._retired)} failed plans hold engine sessions; "
+                                  "the engine's limit is 1,024")
+            self._free.append(self._ids.mint())
         sid = self._free.pop(0)
         session = self._session = _Session(sid)
         self._live.add(sid)
@@ -307,8 +318,8 @@ class Engine:
         clean = False
         try:
             for name in self.ruleset_names:
-                route = self._routes[name]
-                batch = asserted[name] = [f for f in every if route.takes(f)]
+                types = self._routes[name]
+                batch = asserted[name] = [f for f in every if f["type"] in types]
                 for i in range(0, len(batch), BATCH):
                     self._assert(name, batch[i:i + BATCH])
                 while session.pending.get(name):  # forward chaining, a round at a time
@@ -322,8 +333,8 @@ class Engine:
         finally:
             if clean:  # emptied before the next plan: a one-plan run never pays for it
                 self._dirty = (sid, asserted, session.derived_facts)
-            else:
-                self._live.discard(sid)
+            else:  # a failed plan's session may hold facts and queued actions: retire it
+                self._retired.add(sid)
             self._session = None
 
     def _empty(self, sid: str, facts: dict[str, list[dict[str, Any]]],
@@ -332,7 +343,7 @@ class Engine:
 
         `delete_state` crashed the process (a segfault or a double free) once a trigger-first
         rule's `$not` had been blocked by a fact, so sessions are emptied and their ids reused
-        instead: a pool of 16 sids, never more live sessions than that (hazard 6).
+        instead: a clean plan's sid is reused, a failed plan's is retired (hazard 6).
         """
         for name in self.ruleset_names:
             own = [*facts.get(name, [])[-1:], *facts.get(name, [])[:-1], *derived.get(name, [])]
@@ -372,10 +383,17 @@ class Engine:
             result = durable_rules_engine.start_action(rs._handle)
             if not result:
                 return ran
+            if json.loads(result[0]).get("sid") != session.sid:
+                # An action queued for a failed plan's session: completed without running it,
+                # or it would run now, among this plan's facts (found by review).
+                while durable_rules_engine.complete_and_start_action(rs._handle, result[2]):
+                    pass
+                continue
             ran += 1
             rs._flush_actions(json.loads(result[0]), {"message": json.loads(result[1])},
                               result[2],
                               lambda e, state: session.errors.append(repr(e)) if e else None)
 
     def live_sessions(self) -> int:
+        """Sessions that hold facts: the last clean plan's (emptied lazily) and failed ones."""
         return len(self._live)

@@ -206,17 +206,36 @@ def _check_semantics(spec: RuleSpec, doc: Document) -> None:
         if not isinstance(derivation.assert_.get("fact"), str):
             raise fail(("derive", d, "assert"), "`assert` must name the derived `fact:`",
                        "write `assert: {fact: my_fact, field: $pattern.field}`")
+        for key, value in derivation.assert_.items():
+            where = ("derive", d, "assert", key)
+            if isinstance(value, (dict, list)):
+                raise fail(where, "a derived field holds one value (text, number, true/false)",
+                           "derive one fact per value; the engine cannot match inside lists")
+            if isinstance(value, str) and value.startswith("$") and not value.startswith("$$"):
+                name, _, attr = value[1:].partition(".")
+                if name not in names:
+                    raise fail(where, f"`{value}` refers to `{name}`, which no pattern binds",
+                               "bind it with `as:` in this derivation's `when`")
+                if attr in _display_fields():
+                    raise fail(where, f"`{value}`: {attr} is for messages only",
+                               "derive from ids and fields, not labels or paths")
+
+
+def _display_fields() -> frozenset[str]:
+    from strataudit.facts import DISPLAY_FIELDS
+
+    return DISPLAY_FIELDS
 
 
 def _check_refs(pattern: Pattern, bound: set[str], fail: Any) -> None:
     from strataudit.compiler import GrammarError, compile_pattern
-    from strataudit.facts import DISPLAY_FIELDS
 
-    shown = [f for f in pattern.where if f in DISPLAY_FIELDS] + [
+    display = _display_fields()
+    shown = [f for f in pattern.where if f in display] + [
         v for v in _values(pattern.where) if isinstance(v, str) and v.startswith("$")
-        and v.rpartition(".")[2] in DISPLAY_FIELDS]
+        and v.rpartition(".")[2] in display]
     if shown:
-        raise fail(f"`{shown[0]}`: {', '.join(sorted(DISPLAY_FIELDS))} are for messages only",
+        raise fail(f"`{shown[0]}`: {', '.join(sorted(display))} are for messages only",
                    "match on ids and fields; use labels and paths in `message`")
     try:
         compile_pattern(pattern, anchor="t_trigger")  # compiled for its errors only

@@ -146,3 +146,17 @@ def test_progress_bar_only_on_a_terminal(run_cli, tmp_path):
         os.close(leader)
     assert proc.returncode == 0
     assert "auditing" in shown and "100%" in shown
+
+
+def test_directory_discovery_sees_a_quoted_include(run_cli, tmp_path):
+    """Found by review: `"include":` written quoted was missed and HQ's file audited alone."""
+    import shutil
+
+    shutil.copy(SAMPLES / "unit-eu" / "corporate.yaml", tmp_path / "corporate.yaml")
+    unit = (SAMPLES / "unit-eu" / "eu-plan.yaml").read_text()
+    assert "include: [corporate.yaml]" in unit
+    (tmp_path / "eu.yaml").write_text(unit.replace("include: [corporate.yaml]",
+                                                   '"include": [corporate.yaml]'))
+    result, report = audit_json(run_cli, str(tmp_path))
+    assert [p["file"].rsplit("/", 1)[-1] for p in report["plans"]] == ["eu.yaml"]
+    assert result.returncode == 0, report

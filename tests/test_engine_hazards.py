@@ -141,7 +141,7 @@ def test_an_exception_inside_an_action_fails_the_audit_loudly():
                        "products: [{id: P1, name: One}]\n")
     with pytest.raises(EngineError, match="boom"):
         engine.run(build_facts(loaded.plan).facts)
-    assert engine.live_sessions() == 0
+    assert len(engine._retired) == 1, "a failed plan's session is never reused"
 
 
 def test_fact_ids_never_share_a_hash_in_a_session():
@@ -306,3 +306,31 @@ def test_a_runaway_closure_stops_its_plan_with_a_clear_error(run_cli, tmp_path):
     assert result.returncode == 2
     assert "too long to follow" in result.stderr and "shorten" in result.stderr
     assert "1 plan" in result.stdout or "2 plans audited" in result.stdout
+
+
+def test_a_failed_plan_leaves_nothing_for_the_next(run_cli):
+    """Found by review: a plan stopped by the derivation bound (a.json, a 500-goal chain) left
+    queued actions that the next plan's barrier ran among its own facts: c.yaml then got a
+    false GOL009 on G104. Failed plans' sessions are retired and their actions never run."""
+    leak = Path(__file__).parent / "fixtures" / "leak"
+    import json
+
+    alone = run_cli("audit", "--format", "json", str(leak / "c.yaml"))
+    after = run_cli("audit", "--format", "json", str(leak / "a.json"), str(leak / "c.yaml"))
+    assert alone.returncode in (0, 1) and after.returncode == 2
+    assert "too long to follow" in after.stderr
+    assert json.loads(after.stdout)["findings"] == json.loads(alone.stdout)["findings"]
+
+
+def test_derived_fields_are_single_values_from_bound_patterns(run_cli, tmp_path):
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    rule = (Path(__file__).parent / "fixtures" / "packs" / "one_rule.yaml").read_text()
+    derive = ("derive:\n  - when: [{as: p, fact: product}]\n"
+              "    assert: {fact: xpk001_seen, product: VALUE}\nmatch:\n")
+    for value, words in (("[a, b]", "one value"), ("$ghost.key", "no pattern binds"),
+                         ("$p.label", "for messages only")):
+        (pack / "XPK001.yaml").write_text(rule.replace("match:\n", derive.replace("VALUE", value),
+                                                       1))
+        result = run_cli("rules", "test", str(pack))
+        assert result.returncode == 2 and words in result.stderr, result.stderr

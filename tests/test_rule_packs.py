@@ -101,3 +101,18 @@ def test_pack_directory_missing(run_cli, tmp_path):
     result = run_cli("rules", "test", str(tmp_path / "none"))
     assert result.returncode == 2 and "Traceback" not in result.stderr
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_a_pack_rule_finds_the_same_alone_or_with_the_catalogue(run_cli, tmp_path):
+    """Found by review: routing facts by Python-compared literals dropped facts the engine
+    would match (`$$` escapes; the engine's "1" == 1). Facts are now routed by type only."""
+    pack = FIXTURES / "packs" / "escapes"
+    plan = tmp_path / "plan.yaml"
+    plan.write_text((FIXTURES / "packs" / "escapes_plan.yaml.txt").read_text())
+    assert run_cli("rules", "test", str(pack)).returncode == 0
+    found = []
+    for extra in (["--select", "XPK101,XPK102"], []):
+        result = run_cli("audit", "--rules", str(pack), "--format", "json", *extra, str(plan))
+        found.append(sorted(f["rule"] for f in json.loads(result.stdout)["findings"]
+                            if f["rule"].startswith("XPK")))
+    assert found[0] == found[1] == ["XPK101", "XPK102"]
