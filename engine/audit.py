@@ -124,14 +124,15 @@ def _plan_files(directory: Path) -> Iterator[Path]:
 
 
 _TOP_KEY = re.compile(r"^strataudit[ \t]*:", re.MULTILINE)
+_NO_INCLUDE = re.compile(r"^include[ \t]*:[ \t]*(\[[ \t]*\]|~|null)?[ \t]*(#.*)?$", re.MULTILINE)
 
 
 def _discover_dir(directory: Path, found: Discovery) -> None:
     """Plans are files with a top-level `strataudit` key; included files are not audited alone.
 
-    A YAML file with `strataudit:` at the start of a line and no word `include` anywhere is a
-    plan that includes nothing: it is not parsed twice (it is parsed when audited). Anything
-    less plain is parsed here."""
+    A YAML file with `strataudit:` at the start of a line, and no word `include` but in a
+    top-level `include: []`, is a plan that includes nothing: it is not parsed twice (it is
+    parsed when audited). Anything less plain is parsed here."""
     plans: list[Path] = []
     included: set[str] = set()
     for path in _plan_files(directory):
@@ -144,7 +145,7 @@ def _discover_dir(directory: Path, found: Discovery) -> None:
             found.skipped.append(display_name(path))
             continue
         if not path.name.endswith(".json") and _TOP_KEY.search(text) and \
-                "include" not in text:
+                text.count("include") == len(_NO_INCLUDE.findall(text)):
             plans.append(path)
             continue
         try:

@@ -160,3 +160,17 @@ def test_directory_discovery_sees_a_quoted_include(run_cli, tmp_path):
     result, report = audit_json(run_cli, str(tmp_path))
     assert [p["file"].rsplit("/", 1)[-1] for p in report["plans"]] == ["eu.yaml"]
     assert result.returncode == 0, report
+
+
+def test_directory_of_plans_with_empty_includes(run_cli, tmp_path):
+    """`include: []` is the same as no include: such plans are found without a second parse,
+    and a plan that does include something still hides the file it includes."""
+    text = (SAMPLES / "acme-2027.yaml").read_text()
+    body = text.replace("include: []\n", "") if "include: []" in text else text
+    (tmp_path / "a.yaml").write_text(body.replace("strataudit: 1\n",
+                                                  "strataudit: 1\ninclude: []\n", 1))
+    (tmp_path / "b.yaml").write_text(body.replace("strataudit: 1\n",
+                                                  "strataudit: 1\ninclude: ~  # none\n", 1))
+    result, report = audit_json(run_cli, str(tmp_path))
+    assert sorted(p["file"].rsplit("/", 1)[-1] for p in report["plans"]) == ["a.yaml", "b.yaml"]
+    assert result.returncode == 0
