@@ -54,7 +54,9 @@ def facts_markdown() -> str:
            "", "Every fact has `type` (its kind) and, for entities, "
            + ", ".join(f"`{k}` ({v})" for k, v in COMMON.items())
            + ". A field that is missing in the plan (absent, null, blank, empty) is left out "
-           "of the fact: test it with `missing: true`. Dates are numbers `YYYYMMDD`.", ""]
+           "of the fact: test it with `missing: true`. Dates are numbers `YYYYMMDD`. "
+           "`label`, `path` and `expects_label` are for messages only: they are not sent to "
+           "the engine, and a rule's `where` cannot test them.", ""]
     for kind, (what, fields) in FACT_KINDS.items():
         out += [f"## `{kind}`", "", what[0].upper() + what[1:] + ".", ""]
         if fields:
