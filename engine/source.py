@@ -8,6 +8,7 @@ the events arrive: nothing the user wrote is lost or executed, and a bad file fa
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -319,22 +320,71 @@ def _add(frame: _Frame, value: Any, size: int, event: Any, display: str, is_scal
 
 
 def load_document(path: Path | None, display: str, text: str | None = None) -> Document:
-    """Read and parse one file (JSON is parsed as YAML, its superset, to keep the marks)."""
+    """Read and parse one file. JSON takes a fast path: the C `json` module builds the data and
+    the marks are computed only if something asks where a value was written (a finding, an
+    error); anything the fast path cannot vouch for goes through the event parser."""
     if text is None:
         assert path is not None
         text = read_text(path, display)
     if display.endswith(".json"):
-        _raise_json_error(text, display)  # YAML accepts what JSON does not (trailing commas)
+        fast = _json_fast(text, display, path)
+        if fast is not None:
+            return fast
     return parse(text, display, path)
 
 
-def _raise_json_error(text: str, display: str) -> None:
-    """A JSON file must be valid JSON; its syntax error is given in JSON's own words."""
-    import json
+class _Fallback(Exception):
+    """The fast JSON path cannot decide: the event parser will, with a located message."""
 
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        raise _Fallback
+    return data
+
+
+def _no_constants(name: str) -> Any:  # NaN, Infinity: not JSON, and not numbers we accept
+    raise _Fallback
+
+
+def _json_fast(text: str, display: str, path: Path | None) -> Document | None:
     try:
-        json.loads(text)
+        data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
     except json.JSONDecodeError as exc:
         raise input_error(display, exc.lineno, exc.colno, f"invalid JSON: {exc.msg}",
                           "fix the JSON syntax at this spot (a missing comma, quote or bracket)"
                           ) from None
+    except (_Fallback, RecursionError):
+        return None
+    if _deeper_than(data, MAX_DEPTH):
+        return None
+    return LazyDocument(display, path, data, text)
+
+
+def _deeper_than(data: Any, limit: int) -> bool:
+    stack = [(data, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node if isinstance(v, (dict, list)))
+    return False
+
+
+class LazyDocument(Document):
+    """A JSON document whose marks are computed on the first question about a location."""
+
+    def __init__(self, file: str, path: Path | None, data: Any, text: str) -> None:
+        super().__init__(file, path, data, Mark(1, 1))
+        self._text = text
+        self._marked: Document | None = None
+
+    def mark_of(self, raw_path: tuple[str | int, ...]) -> Mark:
+        if self._marked is None:
+            self._marked = parse(self._text, self.file, self.path)
+            self.root = self._marked.root
+        return self._marked.mark_of(raw_path)

@@ -133,3 +133,39 @@ def test_reports_never_overwrite_an_audited_plan_and_bad_outputs_are_input_error
     result = run_cli("audit", "--report", f"json={tmp_path}/no/such/dir/r.json", str(plan))
     assert result.returncode == 2 and "cannot write the report" in result.stderr
     assert "internal error" not in result.stderr
+
+
+@pytest.mark.parametrize(("text", "line", "words"), [
+    ('{"strataudit": 1,\n "plan": {"id": "x"},\n "plan": {"id": "y"}}\n', 3, "duplicate key"),
+    ('{"strataudit": 1,\n "plan": {"id": "x"},\n "corporate": {"budget": NaN}}\n', 3, ""),
+    ('{"strataudit": 1, "plan": {"id": "x"}, "x_deep": ' + "[" * 100 + "]" * 100 + "}\n",
+     1, "deeper than 64"),
+])
+def test_json_fast_path_hands_doubtful_files_to_the_located_parser(run_cli, tmp_path, text,
+                                                                   line, words):
+    plan = tmp_path / "plan.json"
+    plan.write_text(text)
+    result = run_cli("audit", str(plan))
+    assert result.returncode == 2 and f"plan.json:{line}:" in result.stderr, result.stderr
+    assert words in result.stderr and "internal error" not in result.stderr
+
+
+def test_json_plan_findings_are_located_like_yaml(run_cli, tmp_path):
+    """JSON plans load through the C json module; marks are computed only for findings."""
+    import json
+
+    import yaml
+
+    data = yaml.safe_load((SAMPLES / "acme-defects.yaml").read_text())
+    text = json.dumps(data, indent=2, default=str)
+    plan = tmp_path / "defects.json"
+    plan.write_text(text)
+    report = json.loads(run_cli("audit", "--format", "json", str(plan)).stdout)
+    lines = text.splitlines()
+    entity_findings = [f for f in report["findings"] if f["entity"]]
+    assert len(entity_findings) > 40
+    for f in entity_findings:
+        assert f["location"]["file"].endswith("defects.json")
+        start = f["location"]["line"] - 1
+        near = "\n".join(lines[max(0, start - 40):start + 3])
+        assert f'"{f["entity"]}"' in near, (f["rule"], f["entity"], f["location"])
