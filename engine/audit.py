@@ -35,6 +35,7 @@ class PlanResult:
     findings: tuple[Finding, ...] = ()
     error: InputProblem | None = None
     plan: LoadedPlan | None = field(default=None, compare=False, repr=False)
+    sources: tuple[str, ...] = ()  # every file read for it (real paths): never written to
 
 
 @dataclass(frozen=True)
@@ -75,20 +76,22 @@ class Auditor:
                 gc.enable()
 
     def _audit(self, target: Target) -> PlanResult:
+        named = (os.path.realpath(target.path),) if target.path is not None else ()
         try:
             loaded = load_plan(target.path, target.display, target.text)
         except InputError as exc:
-            return PlanResult(target.display, None, error=exc.problem)
+            return PlanResult(target.display, None, error=exc.problem, sources=named)
         assert loaded.plan.plan is not None
         plan_id = loaded.plan.plan.id
+        sources = tuple(os.path.realpath(d.path) for d in loaded.documents if d.path)
         try:
             findings = tuple(self.findings(loaded))
         except (FactError, EngineError) as exc:
             where = loaded.locator.locate(("plan",))
             hint = "check the plan's amounts" if isinstance(exc, FactError) else exc.hint
             problem = InputProblem(loaded.file, where.line, where.column, str(exc), hint)
-            return PlanResult(loaded.file, plan_id, error=problem)
-        return PlanResult(loaded.file, plan_id, findings, plan=loaded)
+            return PlanResult(loaded.file, plan_id, error=problem, sources=sources)
+        return PlanResult(loaded.file, plan_id, findings, plan=loaded, sources=sources)
 
 
 @dataclass
@@ -98,6 +101,7 @@ class Discovery:
     targets: list[Target] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     errors: list[InputProblem] = field(default_factory=list)
+    files: set[str] = field(default_factory=set)  # every file looked at (real paths)
 
 
 def discover(paths: list[str], stdin_text: str | None = None) -> Discovery:
@@ -124,7 +128,7 @@ def _plan_files(directory: Path) -> Iterator[Path]:
 
 
 _TOP_KEY = re.compile(r"^strataudit[ \t]*:", re.MULTILINE)
-_NO_INCLUDE = re.compile(r"^include[ \t]*:[ \t]*(\[[ \t]*\]|~|null)?[ \t]*(#.*)?$", re.MULTILINE)
+_NO_INCLUDE = re.compile(r"^include[ \t]*:[ \t]*(\[[ \t]*\]|~|null)[ \t]*(#.*)?$", re.MULTILINE)
 
 
 def _discover_dir(directory: Path, found: Discovery) -> None:
@@ -136,6 +140,7 @@ def _discover_dir(directory: Path, found: Discovery) -> None:
     plans: list[Path] = []
     included: set[str] = set()
     for path in _plan_files(directory):
+        found.files.add(os.path.realpath(path))
         try:
             text = read_text(path, display_name(path))
         except InputError as exc:

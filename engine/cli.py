@@ -72,15 +72,15 @@ def _write(path: Path, text: str) -> None:
                           "check that the folder exists and is writable") from None
 
 
-def _refuse_overwriting_inputs(paths: tuple[str, ...], outputs: list[Path | None]) -> None:
-    """The user's files are never written to: no output may be one of the audited files."""
+def _refuse_overwriting_inputs(inputs: set[str], outputs: list[Path | None]) -> None:
+    """The user's files are never written to: no output may be a file the audit read (a plan,
+    an included file, any file of an audited folder)."""
     from strataudit.errors import input_error
 
-    inputs = {Path(p).resolve() for p in paths if p != "-" and Path(p).is_file()}
     for out in outputs:
-        if out is not None and out.resolve() in inputs:
-            raise input_error(str(out), None, None, "this output file is one of the audited plans",
-                              "write the report to another file")
+        if out is not None and str(out.resolve()) in inputs:
+            raise input_error(str(out), None, None, "this output file is one of the audit's "
+                              "input files", "write the report to another file")
 
 
 def _report_target(value: str) -> tuple[str, Path]:
@@ -135,15 +135,16 @@ def audit(paths: tuple[str, ...], fmt: str, output: Path | None, reports: tuple[
     from strataudit.suppress import apply_baseline, apply_waivers, read_baseline, save_baseline
 
     targets = [_report_target(r) for r in reports]
-    _refuse_overwriting_inputs(paths, [output, write_baseline, *(f for _, f in targets)])
+    outputs = [output, write_baseline, *(f for _, f in targets)]
+    _refuse_overwriting_inputs({str(Path(p).resolve()) for p in paths if p != "-"}, outputs)
     config_path = config_file or find_config(Path.cwd())
     config = load_config(config_path, display_name(config_path) if config_path else None)
     ruleset = load_ruleset((*config.packs, *packs))
-    select = _split(select) or config.select
-    ignore = _split(ignore) + config.ignore
-    check_known_ids(select, ruleset, "--select")
-    check_known_ids(ignore, ruleset, "--ignore")
-    check_known_ids(tuple(config.severity), ruleset, config.file or "config")
+    cli_select, cli_ignore = _split(select), _split(ignore)
+    check_known_ids(cli_select, ruleset, "--select")
+    check_known_ids(cli_ignore, ruleset, "--ignore")
+    config.check_rules(set(ruleset.by_id))
+    select, ignore = cli_select or config.select, cli_ignore + config.ignore
     ruleset = ruleset.select(select, ignore).with_severities(config.severity)
     entries = read_baseline(baseline) if baseline else None
     stdin_text = None
@@ -160,13 +161,14 @@ def audit(paths: tuple[str, ...], fmt: str, output: Path | None, reports: tuple[
     else:
         results = audit_targets(ruleset, found.targets, jobs, keep_plans=keep_plans)
     today = as_of.date() if as_of else datetime.date.today()
-    waived = apply_waivers(results, config.waivers, today)
+    waived = apply_waivers(results, config.waivers, today, set(ruleset.by_id))
     results = waived.results
+    _refuse_overwriting_inputs(found.files | {s for r in results for s in r.sources}, outputs)
     resolved: tuple[dict[str, Any], ...] = ()
     if entries is not None:
         results, resolved = apply_baseline(results, entries)
     if write_baseline is not None:
-        count = save_baseline(write_baseline, results)
+        count = save_baseline(write_baseline, results, _write)
         click.echo(f"baseline: {count} findings recorded in {write_baseline}", err=True)
     errors = tuple(found.errors) + tuple(r.error for r in results if r.error is not None)
     level = FAIL_LEVELS[fail_on or config.fail_on or "error"]

@@ -39,6 +39,11 @@ def _date(value: Any) -> Any:
     return value
 
 
+def _off(value: Any) -> Any:
+    """YAML 1.1 reads an unquoted `off` as false: the user meant `off`."""
+    return "off" if value is False else value
+
+
 class WaiverSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -55,7 +60,8 @@ class ConfigSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     fail_on: Level | None = None
-    severity: dict[str, Literal["error", "warning", "info", "off"]] = Field(default_factory=dict)
+    severity: dict[str, Annotated[Literal["error", "warning", "info", "off"],
+                                  BeforeValidator(_off)]] = Field(default_factory=dict)
     select: list[str] = Field(default_factory=list)
     ignore: list[str] = Field(default_factory=list)
     rules: list[str] = Field(default_factory=list)
@@ -73,6 +79,19 @@ class Config:
     ignore: tuple[str, ...] = ()
     packs: tuple[Path, ...] = ()
     waivers: tuple[Waiver, ...] = ()
+    lines: dict[str, tuple[int, int]] = field(default_factory=dict)  # where each id was named
+
+    def check_rules(self, known: set[str]) -> None:
+        """Every rule id or category the config names must exist (once the packs are loaded)."""
+        from strataudit.rulefile import CATEGORIES
+
+        names = [*self.select, *self.ignore, *self.severity, *(w.rule for w in self.waivers)]
+        for name in names:
+            if name.upper() not in known and name.lower() not in CATEGORIES:
+                line, column = self.lines.get(name, (None, None))
+                raise input_error(self.file or CONFIG_NAME, line, column,
+                                  f"`{name}` is neither a rule id nor a category",
+                                  "see `strataudit rules list` for ids and categories")
 
 
 def find_config(start: Path) -> Path | None:
@@ -88,6 +107,8 @@ def load_config(path: Path | None, display: str | None = None) -> Config:
     if path is None:
         return Config()
     shown = display or str(path)
+    if not path.read_bytes().strip():
+        return Config(file=shown)  # an empty config sets nothing
     doc = load_document(path, shown)
     data = doc.data if doc.data is not None else {}
     try:
@@ -101,10 +122,23 @@ def load_config(path: Path | None, display: str | None = None) -> Config:
             raise input_error(shown, mark.line, mark.column, f"`{rule_id}` is not a rule id",
                               "key severity overrides by rule id, e.g. `SEG005: warning`")
     base = path.parent
+    lines: dict[str, tuple[int, int]] = {}
+    for key in ("select", "ignore"):
+        for i, name in enumerate(getattr(spec, key)):
+            lines.setdefault(name, _at(doc, (key, i)))
+    for name in spec.severity:
+        lines.setdefault(name, _at(doc, ("severity", name)))
+    for i, w in enumerate(spec.waivers):
+        lines.setdefault(w.rule.upper(), _at(doc, ("waivers", i, "rule")))
     return Config(file=shown, fail_on=spec.fail_on,
                   severity={k.upper(): v for k, v in spec.severity.items()},
                   select=tuple(spec.select), ignore=tuple(spec.ignore),
-                  packs=tuple(base / p for p in spec.rules), waivers=waivers)
+                  packs=tuple(base / p for p in spec.rules), waivers=waivers, lines=lines)
+
+
+def _at(doc: Document, raw: tuple[str | int, ...]) -> tuple[int, int]:
+    mark = doc.mark_of(raw)
+    return mark.line, mark.column
 
 
 def _waiver(spec: WaiverSpec, index: int, doc: Document) -> Waiver:

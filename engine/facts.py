@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from strataudit.loader import IdStep, PlanPath, render_path
+from strataudit.loader import IdStep, PlanPath, ValueStep, render_path
 from strataudit.model import Goal, Plan
 
 Fact = dict[str, Any]
@@ -165,10 +165,11 @@ class FactBase:
             return
         single = isinstance(ids, str)
         values = [ids] if single else list(ids)
-        for i, dst in enumerate(values):
+        for dst in values:
             if not _present(dst):
                 continue
-            steps = (*src_steps, field_name) if single else (*src_steps, field_name, i)
+            steps = (*src_steps, field_name) if single else (*src_steps, field_name,
+                                                             ValueStep(dst))
             fact = self.add("link", steps, key=src, label=label or src, field=field_name,
                             src_type=src_type, src=src,
                             dst=dst, expects=expects, expects_label=EXPECTS[expects], **extra)

@@ -7,6 +7,7 @@ more. Locations of findings are looked up later, lazily, through `Locator`.
 
 from __future__ import annotations
 
+import datetime
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +38,15 @@ class IdStep:
     key: str
 
 
-PlanPath = tuple[str | int | IdStep, ...]
+@dataclass(frozen=True)
+class ValueStep:
+    """A path step into a list of ids by the id itself: where a reference was written, in
+    whichever file wrote it (lists of ids are united across files, so indexes do not carry)."""
+
+    value: str
+
+
+PlanPath = tuple[str | int | IdStep | ValueStep, ...]
 
 
 def render_path(path: PlanPath) -> str:
@@ -45,6 +54,8 @@ def render_path(path: PlanPath) -> str:
     for step in path:
         if isinstance(step, int):
             out += f"[{step}]"
+        elif isinstance(step, ValueStep):
+            out += f"[{step.value}]"
         elif isinstance(step, IdStep):
             out += f"[{step.key}]"
         else:
@@ -80,6 +91,12 @@ class Locator:
                     return tuple(raw), False
                 raw.append(step)
                 node = node[step]
+            elif isinstance(step, ValueStep):
+                if not isinstance(node, list) or step.value not in node:
+                    return tuple(raw), False
+                index = node.index(step.value)
+                raw.append(index)
+                node = node[index]
             elif isinstance(step, IdStep):
                 if not isinstance(node, list):
                     return tuple(raw), False
@@ -142,9 +159,11 @@ def display_name(path: Path) -> str:
 def load_plan(path: Path | None, display: str, text: str | None = None) -> LoadedPlan:
     """Load an audited plan with everything it includes; raise InputError on bad input."""
     order: list[Document] = []
-    _collect(path, display, text, order, seen=set(), active=[])
-    plans = [_validate(doc) for doc in order]
-    audited, audited_plan = order[-1], plans[-1]
+    depth: dict[int, int] = {}
+    _collect(path, display, text, order, seen=set(), active=[], depth=depth)
+    audited = order[-1]
+    plans = [_validate(doc, included=doc is not audited) for doc in order]
+    audited_plan = plans[-1]
     if audited_plan.plan is None:
         mark = audited.root
         raise input_error(audited.file, mark.line, mark.column,
@@ -163,15 +182,19 @@ def load_plan(path: Path | None, display: str, text: str | None = None) -> Loade
             own.pop("include", None)
             _merge(data, own, (), doc, order)
         merged = Plan.model_validate(data)
-    locator = Locator(list(reversed(order)))
+    # Nearest first: the audited file, then its direct includes (the last listed first, as it
+    # wins the merge), then theirs.
+    nearest = sorted(reversed(order), key=lambda d: depth[id(d)])
+    locator = Locator(nearest)
     _check_ids_across_kinds(merged, locator)
-    return LoadedPlan(audited.file, merged, locator, tuple(reversed(order)))
+    return LoadedPlan(audited.file, merged, locator, tuple(nearest))
 
 
 def _collect(path: Path | None, display: str, text: str | None, order: list[Document],
-             seen: set[str], active: list[str]) -> None:
+             seen: set[str], active: list[str], depth: dict[int, int]) -> None:
     """Depth-first, includes before the includer; each file read once; cycles are errors."""
     doc = load_document(path, display, text)
+    depth[id(doc)] = len(active)
     key = os.path.realpath(path) if path is not None else "<stdin>"
     active.append(key)
     data = doc.data
@@ -181,7 +204,8 @@ def _collect(path: Path | None, display: str, text: str | None, order: list[Docu
                           "start the file with `strataudit: 1` and `plan:`")
     includes = data.get("include") or []
     if isinstance(includes, list):
-        base = path.parent if path is not None else Path.cwd()
+        # relative to the file itself, even when it was reached through a symbolic link
+        base = Path(os.path.realpath(path)).parent if path is not None else Path.cwd()
         for i, name in enumerate(includes):
             if not isinstance(name, str):
                 continue  # reported by validation with its location
@@ -202,15 +226,18 @@ def _collect(path: Path | None, display: str, text: str | None, order: list[Docu
                 raise input_error(display, mark.line, mark.column,
                                   f"included file `{name}` does not exist",
                                   f"paths are relative to this file ({base}); fix the name")
-            _collect(target, display_name(target), None, order, seen, active)
+            _collect(target, display_name(target), None, order, seen, active, depth)
     active.pop()
     seen.add(key)
     order.append(doc)
 
 
-def _validate(doc: Document) -> Plan:
+def _validate(doc: Document, included: bool) -> Plan:
+    data = doc.data
+    if included and isinstance(data, dict) and "plan" in data:
+        data = {k: v for k, v in data.items() if k != "plan"}  # ignored when included
     try:
-        return Plan.model_validate(doc.data)
+        return Plan.model_validate(data)
     except ValidationError as exc:
         raise translate(exc, doc, Plan, plan_path_of) from None
 
@@ -275,17 +302,21 @@ def _check_unique_ids(doc: Document) -> None:
 
 
 def _check_ids_across_kinds(plan: Plan, locator: Locator) -> None:
-    """After merging, an id may still name two kinds of entity from two files."""
+    """After merging, an id may still name two entities from two files: two kinds, or the same
+    kind under two parents (a goal under two units). Both places are named."""
     data = plan.model_dump(include={"corporate", "assessment", "units", "segments", "personas",
                                     "competitors", "products", "market_strategy", "actions"})
-    kinds: dict[str, str] = {}
-    for key, _raw, kind in _entity_ids(data):
-        if key in kinds and kinds[key] != kind:
-            where = locator.locate((*kind.split("."), IdStep(key)))
-            raise input_error(where.file, where.line, where.column,
-                              f"duplicate id `{key}`: used for {kinds[key]} and {kind}",
-                              "ids are unique within a plan: rename one of them")
-        kinds[key] = kind
+    first: dict[str, tuple[PathStep, ...]] = {}
+    for key, raw, _kind in _entity_ids(data):
+        if key in first:
+            here = locator.locate(_plan_steps(data, raw))
+            there = locator.locate(_plan_steps(data, first[key]))
+            raise input_error(here.file, here.line, here.column,
+                              f"duplicate id `{key}`: also used at {there.file}:{there.line} "
+                              f"({there.path})",
+                              "ids are unique within a plan, across files: rename one of them",
+                              here.path)
+        first[key] = raw
 
 
 def _merge(into: dict[str, Any], new: dict[str, Any], raw: tuple[PathStep, ...],
@@ -302,8 +333,19 @@ def _merge(into: dict[str, Any], new: dict[str, Any], raw: tuple[PathStep, ...],
             _merge(current, value, (*raw, key), doc, order)
         elif isinstance(current, list) and isinstance(value, list):
             _merge_list(current, value, (*raw, key), doc, order, key)
-        elif current != value or type(current) is not type(value):
+        elif not _same(current, value):
             raise _conflict(doc, order, (*raw, key))
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal as the plan format reads them: 40 and 40.0; a date and its quoted form."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return bool(a == b)
+    if isinstance(a, datetime.date) or isinstance(b, datetime.date):
+        return str(a) == str(b)
+    return bool(a == b) and type(a) is type(b)
 
 
 def _merge_list(into: list[Any], new: list[Any], raw: tuple[PathStep, ...], doc: Document,
@@ -314,6 +356,12 @@ def _merge_list(into: list[Any], new: list[Any], raw: tuple[PathStep, ...], doc:
         for i, item in enumerate(new):
             key = item.get(field)
             if key in by_key and key is not None:
+                if name == "positioning":  # one entry per segment: the format's duplicate id
+                    mark = doc.mark_of((*raw, i))
+                    raise input_error(doc.file, mark.line, mark.column,
+                                      f"duplicate id: a positioning entry for segment `{key}` "
+                                      "is also written in an included file",
+                                      "keep the segment's positioning in one file")
                 _merge(by_key[key], item, (*raw, i), doc, order)
             else:
                 copy = _copy(item)

@@ -9,9 +9,11 @@ it are reported as baselined, and baseline entries no finding matches are report
 from __future__ import annotations
 
 import datetime
+import functools
 import json
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from fnmatch import fnmatch
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -22,10 +24,10 @@ from strataudit.findings import Finding, Waiver
 BASELINE_VERSION = 1
 
 
-def _covers(waiver: Waiver, finding: Finding) -> bool:
+def _covers(waiver: Waiver, finding: Finding, plan_file: str) -> bool:
     if waiver.rule != finding.rule:
         return False
-    if waiver.files and not _file_matches(waiver.files, finding.location.file):
+    if waiver.files and not _file_matches(waiver.files, plan_file):
         return False
     if waiver.entity is not None:
         return waiver.entity == finding.entity
@@ -35,8 +37,25 @@ def _covers(waiver: Waiver, finding: Finding) -> bool:
 
 
 def _file_matches(glob: str, file: str) -> bool:
-    posix = PurePosixPath(file.replace("\\", "/"))
-    return fnmatch(str(posix), glob) or posix.match(glob)
+    """The audited plan's path as reported; `*` and `?` stay within a folder, `**` crosses."""
+    return _glob_regex(glob).fullmatch(str(PurePosixPath(file.replace("\\", "/")))) is not None
+
+
+@functools.lru_cache(maxsize=256)
+def _glob_regex(glob: str) -> re.Pattern[str]:
+    out, i = "", 0
+    while i < len(glob):
+        if glob.startswith("**/", i):
+            out, i = out + "(?:.*/)?", i + 3
+        elif glob.startswith("**", i):
+            out, i = out + ".*", i + 2
+        elif glob[i] == "*":
+            out, i = out + "[^/]*", i + 1
+        elif glob[i] == "?":
+            out, i = out + "[^/]", i + 1
+        else:
+            out, i = out + re.escape(glob[i]), i + 1
+    return re.compile(out)
 
 
 @dataclass(frozen=True)
@@ -47,7 +66,9 @@ class WaiverOutcome:
 
 
 def apply_waivers(results: list[PlanResult], waivers: tuple[Waiver, ...],
-                  as_of: datetime.date) -> WaiverOutcome:
+                  as_of: datetime.date, active: set[str] | None = None) -> WaiverOutcome:
+    """`active`: the rules that ran; a waiver of another rule can match nothing, so it is not
+    reported as unused."""
     live = [w for w in waivers if as_of <= w.expires]
     expired = tuple(w for w in waivers if as_of > w.expires)
     used: set[int] = set()
@@ -55,13 +76,15 @@ def apply_waivers(results: list[PlanResult], waivers: tuple[Waiver, ...],
     for result in results:
         findings = []
         for finding in result.findings:
-            match = next((i for i, w in enumerate(live) if _covers(w, finding)), None)
+            match = next((i for i, w in enumerate(live) if _covers(w, finding, result.file)),
+                         None)
             if match is not None:
                 used.add(match)
                 finding = replace(finding, waiver=live[match])
             findings.append(finding)
         out.append(replace(result, findings=tuple(findings)))
-    unused = tuple(w for i, w in enumerate(live) if i not in used)
+    unused = tuple(w for i, w in enumerate(live)
+                   if i not in used and (active is None or w.rule in active))
     return WaiverOutcome(out, expired, unused)
 
 
@@ -70,11 +93,12 @@ def baseline_entry(finding: Finding) -> dict[str, Any]:
             "entity": finding.entity, "path": finding.location.path}
 
 
-def save_baseline(path: Path, results: list[PlanResult]) -> int:
+def save_baseline(path: Path, results: list[PlanResult],
+                  write: Callable[[Path, str], None]) -> int:
     entries = sorted((baseline_entry(f) for r in results for f in r.findings),
                      key=lambda e: (e["plan"], e["rule"], e["path"], e["fingerprint"]))
-    path.write_text(json.dumps({"strataudit_baseline": BASELINE_VERSION, "findings": entries},
-                               indent=2) + "\n", encoding="utf-8")
+    write(path, json.dumps({"strataudit_baseline": BASELINE_VERSION, "findings": entries},
+                           indent=2) + "\n")
     return len(entries)
 
 
@@ -92,12 +116,18 @@ def read_baseline(path: Path) -> list[dict[str, Any]]:
                           "regenerate it with --write-baseline FILE") from None
     if (not isinstance(data, dict) or data.get("strataudit_baseline") != BASELINE_VERSION
             or not isinstance(data.get("findings"), list)
-            or not all(isinstance(e, dict) and isinstance(e.get("fingerprint"), str)
-                       for e in data["findings"])):
+            or not all(_entry_ok(e) for e in data["findings"])):
         raise input_error(shown, 1, 1, "not a strataudit baseline (version 1)",
                           "regenerate it with --write-baseline FILE")
     entries: list[dict[str, Any]] = data["findings"]
     return entries
+
+
+def _entry_ok(entry: Any) -> bool:
+    return (isinstance(entry, dict) and isinstance(entry.get("fingerprint"), str)
+            and isinstance(entry.get("rule"), str)
+            and all(isinstance(entry.get(k), (str, type(None)))
+                    for k in ("plan", "entity", "path")))
 
 
 def apply_baseline(results: list[PlanResult], entries: list[dict[str, Any]]

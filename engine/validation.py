@@ -150,8 +150,8 @@ def _bad_value(field: str, value: Any, ctx: dict[str, Any]) -> tuple[str, str]:
 
 
 def _missing(field: str, value: Any, ctx: dict[str, Any]) -> tuple[str, str]:
-    return (f"required field `{field}` is missing",
-            f"add `{field}:`; every entity needs its id and its label")
+    why = "every entity needs its id and its label" if ctx["model"] == "Plan" else "it is required"
+    return f"required field `{field}` is missing", f"add `{field}:`; {why}"
 
 
 EXPLAIN: dict[str, Explain] = {
@@ -178,7 +178,7 @@ def translate(exc: ValidationError, doc: Document, model: type[BaseModel],
     raw = _raw_loc(doc, tuple(error["loc"]))
     kind = error["type"]
     field = next((s for s in reversed(raw) if isinstance(s, str)), "")
-    ctx = {**error.get("ctx", {}), "kind": kind,
+    ctx = {**error.get("ctx", {}), "kind": kind, "model": model.__name__,
            "why": str(error.get("msg", "")).removeprefix("Value error, "),
            "allowed": _fields_at(model, raw[:-1]) if kind == "extra_forbidden" else [],
            "entities": _model_in(_annotation_at(model, raw)) is not None}

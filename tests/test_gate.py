@@ -170,3 +170,45 @@ def test_jobs_give_the_same_report(run_cli):
     one = json.loads(run_cli(*args).stdout)
     two = json.loads(run_cli(*args, "--jobs", "2").stdout)
     assert one["findings"] == two["findings"] and one["plans"] == two["plans"]
+
+
+@pytest.mark.parametrize(("config", "line", "words"), [
+    ("waivers:\n  - {rule: XYZ999, entity: PR-X, reason: r, owner: o, expires: 2030-01-01}\n",
+     2, "XYZ999"),
+    ("select: [SEG002, nope]\n", 1, "`nope`"),
+])
+def test_config_names_only_known_rules(run_cli, tmp_path, config, line, words):
+    workspace(tmp_path, config)
+    result, _ = audit(run_cli, tmp_path)
+    assert result.returncode == 2
+    assert f"strataudit.yaml:{line}:" in result.stderr and words in result.stderr
+
+
+def test_config_conveniences(run_cli, tmp_path):
+    """An unquoted `off` (YAML reads false) means off; an empty config sets nothing."""
+    workspace(tmp_path, "severity: {GOL001: off}\n")
+    _, report = audit(run_cli, tmp_path)
+    assert "GOL001" not in {f["rule"] for f in report["findings"]}
+    (tmp_path / "strataudit.yaml").write_text("")
+    result, report = audit(run_cli, tmp_path)
+    assert result.returncode == 1 and "GOL001" in {f["rule"] for f in report["findings"]}
+
+
+def test_waiver_files_glob_is_on_the_audited_plan_and_stays_in_its_folder(run_cli, tmp_path):
+    (tmp_path / "plans" / "eu").mkdir(parents=True)
+    shutil.copy(DEFECTS, tmp_path / "plans" / "eu" / "plan.yaml")
+    waiver = ("select: [SEG002]\nwaivers:\n  - {rule: SEG002, entity: PR-LABKIT, reason: r, "
+              "owner: o, expires: 2030-01-01, files: \"GLOB\"}\n")
+    for glob, waived in (("plans/*.yaml", False), ("plans/**/*.yaml", True),
+                         ("plans/eu/plan.yaml", True)):
+        (tmp_path / "strataudit.yaml").write_text(waiver.replace("GLOB", glob))
+        result = run_cli("audit", "--format", "json", "plans", cwd=tmp_path)
+        findings = json.loads(result.stdout)["findings"]
+        got = [f["waived"] is not None for f in findings if f["entity"] == "PR-LABKIT"]
+        assert got == [waived], glob
+
+
+def test_waivers_of_rules_not_run_are_not_called_unused(run_cli, tmp_path):
+    workspace(tmp_path, WAIVE_BOTH)
+    _, report = audit(run_cli, tmp_path, "--select", "GOL001", "--as-of", "2027-01-01")
+    assert report["unused_waivers"] == []
