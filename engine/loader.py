@@ -157,37 +157,46 @@ def display_name(path: Path) -> str:
 
 
 def load_plan(path: Path | None, display: str, text: str | None = None) -> LoadedPlan:
-    """Load an audited plan with everything it includes; raise InputError on bad input."""
+    """Load an audited plan with everything it includes; raise InputError on bad input.
+
+    Each file is validated alone, so an error points at the line its author wrote; only a
+    missing label may wait for the merge (HQ may set a unit's budget, the unit its name)."""
     order: list[Document] = []
     depth: dict[int, int] = {}
     _collect(path, display, text, order, seen=set(), active=[], depth=depth)
     audited = order[-1]
-    plans = [_validate(doc, included=doc is not audited) for doc in order]
-    audited_plan = plans[-1]
-    if audited_plan.plan is None:
+    single = len(order) == 1
+    plans = [_validate(doc, included=doc is not audited, may_lack_labels=not single)
+             for doc in order]
+    for doc in order:
+        _check_unique_ids(doc)
+    nearest = sorted(reversed(order), key=lambda d: depth[id(d)])
+    locator = Locator(nearest)  # nearest first: the audited file, its includes, theirs
+    merged = plans[-1] if single else _merged(order, audited, locator)
+    if merged is None or merged.plan is None:
         mark = audited.root
         raise input_error(audited.file, mark.line, mark.column,
                           "the audited plan has no `plan:` section with an `id`",
                           "add `plan: {id: my-plan-2027, title: ...}` at the top level")
-    for doc in order:
-        _check_unique_ids(doc)
-    if len(order) == 1:
-        merged = audited_plan
-    else:
-        data: dict[str, Any] = {}
-        for doc in order:
-            own = dict(doc.data)
-            if doc is not audited:
-                own.pop("plan", None)
-            own.pop("include", None)
-            _merge(data, own, (), doc, order)
-        merged = Plan.model_validate(data)
-    # Nearest first: the audited file, then its direct includes (the last listed first, as it
-    # wins the merge), then theirs.
-    nearest = sorted(reversed(order), key=lambda d: depth[id(d)])
-    locator = Locator(nearest)
     _check_ids_across_kinds(merged, locator)
     return LoadedPlan(audited.file, merged, locator, tuple(nearest))
+
+
+def _merged(order: list[Document], audited: Document, locator: Locator) -> Plan:
+    data: dict[str, Any] = {}
+    for doc in order:
+        own = dict(doc.data)
+        if doc is not audited:
+            own.pop("plan", None)
+        own.pop("include", None)
+        _merge(data, own, (), doc, order)
+    try:
+        return Plan.model_validate(data)
+    except ValidationError as exc:  # a label no file gave: located where the entity is written
+        raw = tuple(step for step in exc.errors()[0]["loc"] if isinstance(step, (str, int)))
+        where = locator.locate(_plan_steps(data, raw[:-1]))
+        spot = Document(where.file, None, data, Mark(where.line, where.column))
+        raise translate(exc, spot, Plan, plan_path_of) from None
 
 
 def _collect(path: Path | None, display: str, text: str | None, order: list[Document],
@@ -232,13 +241,16 @@ def _collect(path: Path | None, display: str, text: str | None, order: list[Docu
     order.append(doc)
 
 
-def _validate(doc: Document, included: bool) -> Plan:
+def _validate(doc: Document, included: bool, may_lack_labels: bool) -> Plan | None:
     data = doc.data
     if included and isinstance(data, dict) and "plan" in data:
         data = {k: v for k, v in data.items() if k != "plan"}  # ignored when included
     try:
         return Plan.model_validate(data)
     except ValidationError as exc:
+        if may_lack_labels and all(e["type"] == "missing" and e["loc"][-1] != "id"
+                                   and e["loc"][0] != "strataudit" for e in exc.errors()):
+            return None  # another file may give it: checked on the merged plan
         raise translate(exc, doc, Plan, plan_path_of) from None
 
 

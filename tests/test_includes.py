@@ -66,3 +66,18 @@ def test_no_output_may_overwrite_a_file_the_audit_read(run_cli, tmp_path):
         result = run_cli("audit", *args)
         assert result.returncode == 2 and "input files" in result.stderr
     assert corp.read_bytes() == before
+
+
+def test_hq_may_set_part_of_an_entity_and_the_unit_the_rest(run_cli, tmp_path):
+    """HQ's file gives BU-EU a kind and a budget, the unit's file its name and strategy: the
+    label is required of the merged entity, not of each file. Given by none: located error."""
+    import shutil
+
+    result = run_cli("audit", str(INC / "partial" / "eu-plan.yaml"))
+    assert result.returncode == 0, result.stderr
+    shutil.copytree(INC / "partial", tmp_path / "partial")
+    unit = tmp_path / "partial" / "eu-plan.yaml"
+    unit.write_text(unit.read_text().replace("    name: Europe", "    x_name: Europe"))
+    result = run_cli("audit", str(unit))
+    assert result.returncode == 2
+    assert "eu-plan.yaml:19:5: required field `name` is missing" in result.stderr
