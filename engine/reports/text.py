@@ -27,14 +27,19 @@ def _severity(f: Finding) -> str:
 
 def render(report: Report) -> str:
     out: list[str] = []
-    for file, group in groupby(report.findings, key=lambda f: f.location.file):
-        rows = [(f"{f.location.line}:{f.location.column}", _severity(f), f.rule,
-                 _wrap(f"{f.message}\n-> {f.location.path}", 56) if f.location.path
-                 else _wrap(f.message, 56))
-                for f in group]
-        out.append(f"\n{file}")
-        out.append(tabulate(rows, headers=["where", "severity", "rule", "finding"],
-                            tablefmt="simple", maxcolwidths=[None, None, None, 60]))
+    for result in report.results:  # a table per audited plan, even when files are shared
+        if not result.findings:
+            continue
+        for file, group in groupby(sorted(result.findings, key=Finding.sort_key),
+                                   key=lambda f: f.location.file):
+            rows = [(f"{f.location.line}:{f.location.column}", _severity(f), f.rule,
+                     _wrap(f"{f.message}\n-> {f.location.path}", 56) if f.location.path
+                     else _wrap(f.message, 56))
+                    for f in group]
+            shown = file if file == result.file else f"{file} (included by {result.file})"
+            out.append("\n" + textwrap.fill(shown, WIDTH, subsequent_indent="  "))
+            out.append(tabulate(rows, headers=["where", "severity", "rule", "finding"],
+                                tablefmt="simple", maxcolwidths=[None, None, None, 60]))
     for w in report.expired_waivers:
         out.append(f"expired waiver ({w.source}): {w.describe()}")
     for w in report.unused_waivers:
