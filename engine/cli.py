@@ -143,7 +143,7 @@ def audit(paths: tuple[str, ...], fmt: str, output: Path | None, reports: tuple[
     cli_select, cli_ignore = _split(select), _split(ignore)
     check_known_ids(cli_select, ruleset, "--select")
     check_known_ids(cli_ignore, ruleset, "--ignore")
-    config.check_rules(set(ruleset.by_id))
+    check_known_ids(config.names(), ruleset, config.file or "strataudit.yaml", config.lines)
     select, ignore = cli_select or config.select, cli_ignore + config.ignore
     ruleset = ruleset.select(select, ignore).with_severities(config.severity)
     entries = read_baseline(baseline) if baseline else None

@@ -155,6 +155,8 @@ class _Session:
         self.derived: dict[str, set[tuple[tuple[str, Any], ...]]] = {}
         self.derived_facts: dict[str, list[dict[str, Any]]] = {}
         self.pending: dict[str, list[dict[str, Any]]] = {}  # derived, not yet asserted
+        self.asserted: dict[str, list[dict[str, Any]]] = {}  # per engine ruleset
+        self.trigger: dict[str, Any] = {}
         self.limit: DerivationLimit | None = None
         self.matches: list[Match] = []
         self.errors: list[str] = []
@@ -194,11 +196,8 @@ class Engine:
 
     def __init__(self, program: Program, name: str = "strataudit") -> None:
         self.program = program
-        self.drained = 0  # actions the completion barrier had to run (tests read it)
         self._session: _Session | None = None
-        self._dirty: tuple[str, dict[str, list[dict[str, Any]]],
-                           dict[str, list[dict[str, Any]]]] | None = None
-        self._live: set[str] = set()
+        self._dirty: _Session | None = None  # the last clean plan's, emptied before the next
         self._ids = _SessionIds()
         self._free = [self._ids.mint() for _ in range(2)]
         self._retired: set[str] = set()  # sessions of failed plans: never reused
@@ -298,9 +297,8 @@ class Engine:
         if self._session is not None:
             raise EngineError("one plan at a time per engine (a Host is not re-entrant)")
         if self._dirty is not None:  # the previous plan's facts, retracted only now (if ever)
-            self._empty(*self._dirty)
-            self._free.append(self._dirty[0])
-            self._live.discard(self._dirty[0])
+            self._empty(self._dirty)
+            self._free.append(self._dirty.sid)
             self._dirty = None
         if not self._free:
             if self._ids.minted >= MAX_LIVE_SESSIONS:
@@ -309,17 +307,16 @@ class Engine:
             self._free.append(self._ids.mint())
         sid = self._free.pop(0)
         session = self._session = _Session(sid)
-        self._live.add(sid)
         # `fid` keeps the fact's own id for the findings, whatever id the hash check gives it.
         every = [{**f, "sid": sid, "id": session.unique_id(f["id"]), "fid": f["id"], ALWAYS: 1}
                  for f in facts]
-        trigger = {"type": TRIGGER, "id": session.unique_id("trigger"), "sid": sid, ALWAYS: 1}
-        asserted: dict[str, list[dict[str, Any]]] = {}
+        trigger = session.trigger = {"type": TRIGGER, "id": session.unique_id("trigger"),
+                                     "sid": sid, ALWAYS: 1}
         clean = False
         try:
             for name in self.ruleset_names:
                 types = self._routes[name]
-                batch = asserted[name] = [f for f in every if f["type"] in types]
+                batch = session.asserted[name] = [f for f in every if f["type"] in types]
                 for i in range(0, len(batch), BATCH):
                     self._assert(name, batch[i:i + BATCH])
                 while session.pending.get(name):  # forward chaining, a round at a time
@@ -327,18 +324,16 @@ class Engine:
                     for i in range(0, len(derived), BATCH):
                         self._assert(name, derived[i:i + BATCH])
                 self._assert(name, [trigger])
-                batch.append(trigger)
             clean = True
             return session.matches
         finally:
             if clean:  # emptied before the next plan: a one-plan run never pays for it
-                self._dirty = (sid, asserted, session.derived_facts)
+                self._dirty = session
             else:  # a failed plan's session may hold facts and queued actions: retire it
                 self._retired.add(sid)
             self._session = None
 
-    def _empty(self, sid: str, facts: dict[str, list[dict[str, Any]]],
-               derived: dict[str, list[dict[str, Any]]]) -> None:
+    def _empty(self, session: _Session) -> None:
         """Retract every fact of the session, trigger first (so no check can fire again).
 
         `delete_state` crashed the process (a segfault or a double free) once a trigger-first
@@ -346,7 +341,8 @@ class Engine:
         instead: a clean plan's sid is reused, a failed plan's is retired (hazard 6).
         """
         for name in self.ruleset_names:
-            own = [*facts.get(name, [])[-1:], *facts.get(name, [])[:-1], *derived.get(name, [])]
+            own = [session.trigger, *session.asserted.get(name, []),
+                   *session.derived_facts.get(name, [])]
             for i in range(0, len(own), BATCH):
                 self.host.retract_facts(name, own[i:i + BATCH])
 
@@ -362,7 +358,7 @@ class Engine:
             if session.limit is not None:
                 raise session.limit from None
             raise EngineError(f"a rule action failed: {exc!r}") from exc
-        self.drained += self._drain(ruleset)
+        self._drain(ruleset)
         state = self.host.get_state(ruleset, session.sid)
         if session.limit is not None:
             raise session.limit
@@ -396,4 +392,4 @@ class Engine:
 
     def live_sessions(self) -> int:
         """Sessions that hold facts: the last clean plan's (emptied lazily) and failed ones."""
-        return len(self._live)
+        return len(self._retired) + (self._dirty is not None)

@@ -8,6 +8,7 @@ code from it, and a malformed file is an input error naming the file, line and f
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -320,10 +321,15 @@ def load_ruleset(extra_packs: tuple[Path, ...] = ()) -> RuleSet:
     return RuleSet(rules)
 
 
-def check_known_ids(names: tuple[str, ...], ruleset: RuleSet, option: str) -> None:
+def check_known_ids(names: Iterable[str], ruleset: RuleSet, where: str,
+                    lines: dict[str, tuple[int, int]] | None = None) -> None:
+    """Every name given to select, ignore, severity or a waiver is a rule id or a category of
+    the loaded rules (`where`: the option, or the config file with `lines` of each name)."""
+    categories = {r.category for r in ruleset}
     for name in names:
-        if name.upper() not in ruleset.by_id and name.lower() not in CATEGORIES:
-            raise input_error(option, None, None, f"`{name}` is neither a rule id nor a category",
+        if name.upper() not in ruleset.by_id and name.lower() not in categories:
+            line, column = (lines or {}).get(name, (None, None))
+            raise input_error(where, line, column, f"`{name}` is neither a rule id nor a category",
                               "see `strataudit rules list` for ids and categories")
 
 
