@@ -87,8 +87,13 @@ def run_cli(args: list[str], cwd: Path | None = None) -> tuple[float, float, int
     """(seconds, peak RSS in MiB, exit code, stdout, stderr) of one `strataudit` run."""
     read, write = os.pipe()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen([sys.executable, "-c", _LAUNCHER, str(write), CLI, *args],
-                                stdout=out, stderr=err, cwd=cwd, pass_fds=(write,))
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _LAUNCHER, str(write), CLI, *args],
+            stdout=out,
+            stderr=err,
+            cwd=cwd,
+            pass_fds=(write,),
+        )
         os.close(write)
         with os.fdopen(read, "rb") as pipe:
             report = pipe.read().decode()
@@ -96,15 +101,19 @@ def run_cli(args: list[str], cwd: Path | None = None) -> tuple[float, float, int
         out.seek(0)
         err.seek(0)
         elapsed, rss_kib, code = report.split()
-        return (float(elapsed), int(rss_kib) / 1024, int(code),
-                out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"))
+        return (
+            float(elapsed),
+            int(rss_kib) / 1024,
+            int(code),
+            out.read().decode("utf-8", "replace"),
+            err.read().decode("utf-8", "replace"),
+        )
 
 
 def cli_best(path: Path, repeat: int) -> dict[str, Any]:
     runs = [run_cli(["audit", str(path), "--format", "json"]) for _ in range(repeat)]
     t, _, code, out, err = min(runs, key=lambda r: r[0])
-    return {"time": t, "rss": max(r[1] for r in runs), "code": code, "stdout": out,
-            "stderr": err}
+    return {"time": t, "rss": max(r[1] for r in runs), "code": code, "stdout": out, "stderr": err}
 
 
 class Pipeline:
@@ -153,21 +162,33 @@ class Pipeline:
         finally:
             loader_module.load_document = load_document
         facts, base = best(lambda: build_facts(loaded.plan), repeat)
-        out: dict[str, Any] = {"parse": parse, "validate": min(validations),
-                               "facts": facts, "n_facts": len(base.facts)}
+        out: dict[str, Any] = {
+            "parse": parse,
+            "validate": min(validations),
+            "facts": facts,
+            "n_facts": len(base.facts),
+        }
         try:
             engine, matches = best(lambda: self.auditor.engine.run(base.facts), repeat)
         except Exception as exc:  # an engine failure is a result, not a crash of the benchmark
             out["error"] = f"{type(exc).__name__}: {exc}"
             return out
         plan_id = loaded.plan.plan.id
-        found, findings = best(lambda: build_findings(matches, self.ruleset, base,
-                                                      loaded.locator, plan_id), repeat)
+        found, findings = best(
+            lambda: build_findings(matches, self.ruleset, base, loaded.locator, plan_id), repeat
+        )
         report, text = best(lambda: self.render(loaded, findings), repeat)
-        out.update(engine=engine, findings=found, report=report, n_matches=len(matches),
-                   n_findings=len(findings), report_bytes=len(text))
-        out["total"] = sum(out[k] for k in ("parse", "validate", "facts", "engine", "findings",
-                                            "report"))
+        out.update(
+            engine=engine,
+            findings=found,
+            report=report,
+            n_matches=len(matches),
+            n_findings=len(findings),
+            report_bytes=len(text),
+        )
+        out["total"] = sum(
+            out[k] for k in ("parse", "validate", "facts", "engine", "findings", "report")
+        )
         return out
 
     def render(self, loaded: Any, findings: list[Any]) -> str:
@@ -191,9 +212,11 @@ class Pipeline:
 
 def floor(path: Path, repeat: int) -> tuple[float, float]:
     """yaml.load with the C loader: (with the garbage collector on, off)."""
+
     def load() -> Any:
         with open(path, encoding="utf-8") as f:
             return yaml.load(f, Loader=yaml.CSafeLoader)
+
     on, _ = best(load, repeat)
     gc.disable()
     try:
@@ -217,20 +240,32 @@ def machine() -> str:
         pass
     try:
         from importlib.metadata import version
+
         dr = version("durable-rules")
     except Exception:
         dr = "?"
     try:
-        commit = subprocess.run(["git", "-C", str(HERE), "rev-parse", "--short", "HEAD"],
-                                capture_output=True, text=True).stdout.strip() or "?"
+        commit = (
+            subprocess.run(
+                ["git", "-C", str(HERE), "rev-parse", "--short", "HEAD"],
+                capture_output=True,
+                text=True,
+            ).stdout.strip()
+            or "?"
+        )
     except OSError:
         commit = "?"
-    load = " ".join(Path("/proc/loadavg").read_text().split()[:3]) if Path(
-        "/proc/loadavg").exists() else "?"
-    return (f"machine: {os.cpu_count()} CPUs (nproc), {model}; Python {platform.python_version()}"
-            f" ({platform.python_implementation()}); durable-rules {dr}; libyaml "
-            f"{'yes' if hasattr(yaml, 'CSafeLoader') else 'NO'}; strataudit at {commit}; "
-            f"load average {load}")
+    load = (
+        " ".join(Path("/proc/loadavg").read_text().split()[:3])
+        if Path("/proc/loadavg").exists()
+        else "?"
+    )
+    return (
+        f"machine: {os.cpu_count()} CPUs (nproc), {model}; Python {platform.python_version()}"
+        f" ({platform.python_implementation()}); durable-rules {dr}; libyaml "
+        f"{'yes' if hasattr(yaml, 'CSafeLoader') else 'NO'}; strataudit at {commit}; "
+        f"load average {load}"
+    )
 
 
 def ms(seconds: float | None) -> str:
@@ -245,8 +280,11 @@ def print_table(headers: list[str], rows: list[list[str]]) -> None:
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
 
     def line(cells: list[str]) -> str:
-        return "  ".join(c.rjust(w) if i else c.ljust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+        return "  ".join(
+            c.rjust(w) if i else c.ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        )
+
     print(line(headers))
     print("  ".join("-" * w for w in widths))
     for r in rows:
@@ -288,8 +326,11 @@ def isolated(what: str, path: Path, repeat: int) -> dict[str, Any]:
     """Stages or floor measured in a fresh process: the garbage collector's cost depends on
     everything alive in the process, so measuring in this one (with other plans loaded) would
     inflate the figures against a CLI run."""
-    proc = subprocess.run([sys.executable, __file__, f"--{what}", str(path), "--repeat",
-                           str(repeat)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, __file__, f"--{what}", str(path), "--repeat", str(repeat)],
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode != 0:
         return {"error": f"exit {proc.returncode}: {proc.stderr.strip()[-300:]}"}
     result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -318,7 +359,7 @@ def batch(work: Path, count: int, jobs_list: list[int]) -> list[tuple[str, float
     help_text = run_cli(["audit", "--help"])[3]
     has_jobs = "--jobs" in help_text
     out = []
-    for jobs in (jobs_list if has_jobs else [1]):
+    for jobs in jobs_list if has_jobs else [1]:
         args = ["audit", str(directory), "--format", "json"]
         if has_jobs:
             args += ["--jobs", str(jobs)]
@@ -341,10 +382,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", type=int, nargs="+", help="override the sizes")
     ap.add_argument("--plans", type=int, help="plans in the batch (default 1,000; quick 200)")
     ap.add_argument("--jobs", type=int, nargs="+", help="--jobs values for the batch (1 2 nproc)")
-    ap.add_argument("--profile", type=int, metavar="SIZE",
-                    help="profile one in-process audit of a SIZE plan (cProfile) and exit")
-    ap.add_argument("--flavour", choices=("clean", "defects"), default="clean",
-                    help="flavour for --profile")
+    ap.add_argument(
+        "--profile",
+        type=int,
+        metavar="SIZE",
+        help="profile one in-process audit of a SIZE plan (cProfile) and exit",
+    )
+    ap.add_argument(
+        "--flavour", choices=("clean", "defects"), default="clean", help="flavour for --profile"
+    )
     ap.add_argument("--keep", help="write the plans here and keep them")
     ap.add_argument("--stages", type=Path, help=argparse.SUPPRESS)  # internal: one measurement
     ap.add_argument("--floor", type=Path, help=argparse.SUPPRESS)  # internal: one measurement
@@ -391,30 +437,71 @@ def main(argv: list[str] | None = None) -> int:
                     first = (cli["stderr"].strip().splitlines() or [""])[0]
                     check = f"exit {cli['code']}: {first[:40]}"
                 total = st.get("total")
-                summary[size, flavour, fmt] = dict(st, cli=cli["time"], floor=fl_on,
-                                                   floor_nogc=fl_off, rss=cli["rss"],
-                                                   entities=plan.entities)
-                rows.append([
-                    f"{flavour} {plan.entities:,}{' json' if fmt == 'json' else ''}",
-                    f"{path.stat().st_size / 1e6:.2f}",
-                    f"{st.get('n_facts', 0):,}", ms(st.get("parse")), ms(st.get("validate")),
-                    ms(st.get("facts")), ms(st.get("engine")), ms(st.get("findings")),
-                    ms(st.get("report")), ms(total),
-                    f"{total / plan.entities * 1e6:,.0f}" if total else "-",
-                    ms(fl_on), ms(fl_off), f"{total / fl_on:.1f}" if total else "-",
-                    ms(cli["time"]), f"{cli['time'] / fl_on:.1f}", f"{cli['rss']:,.0f}", check])
+                summary[size, flavour, fmt] = dict(
+                    st,
+                    cli=cli["time"],
+                    floor=fl_on,
+                    floor_nogc=fl_off,
+                    rss=cli["rss"],
+                    entities=plan.entities,
+                )
+                rows.append(
+                    [
+                        f"{flavour} {plan.entities:,}{' json' if fmt == 'json' else ''}",
+                        f"{path.stat().st_size / 1e6:.2f}",
+                        f"{st.get('n_facts', 0):,}",
+                        ms(st.get("parse")),
+                        ms(st.get("validate")),
+                        ms(st.get("facts")),
+                        ms(st.get("engine")),
+                        ms(st.get("findings")),
+                        ms(st.get("report")),
+                        ms(total),
+                        f"{total / plan.entities * 1e6:,.0f}" if total else "-",
+                        ms(fl_on),
+                        ms(fl_off),
+                        f"{total / fl_on:.1f}" if total else "-",
+                        ms(cli["time"]),
+                        f"{cli['time'] / fl_on:.1f}",
+                        f"{cli['rss']:,.0f}",
+                        check,
+                    ]
+                )
                 if "error" in st:
-                    print(f"  ! {flavour} {size} {fmt}: in-process run failed: "
-                          f"{st['error'][:300]}")
+                    print(f"  ! {flavour} {size} {fmt}: in-process run failed: {st['error'][:300]}")
         if setups:
-            print(f"setup in-process (imports, rules loaded, compiled, registered; once per "
-                  f"process): {ms(min(setups))} ms\n")
-        print("times in ms (best of N); us/ent = in-process total per entity; floor = "
-              "yaml.load CSafeLoader (nogc: garbage collector off); cli = end to end, "
-              "Python start-up included; rss = peak of the CLI process (MiB)")
-        print_table(["plan (entities)", "MB", "facts", "parse", "valid", "facts", "engine",
-                     "find", "report", "total", "us/ent", "floor", "nogc", "x floor", "cli",
-                     "cli/floor", "rss", "findings vs generator"], rows)
+            print(
+                f"setup in-process (imports, rules loaded, compiled, registered; once per "
+                f"process): {ms(min(setups))} ms\n"
+            )
+        print(
+            "times in ms (best of N); us/ent = in-process total per entity; floor = "
+            "yaml.load CSafeLoader (nogc: garbage collector off); cli = end to end, "
+            "Python start-up included; rss = peak of the CLI process (MiB)"
+        )
+        print_table(
+            [
+                "plan (entities)",
+                "MB",
+                "facts",
+                "parse",
+                "valid",
+                "facts",
+                "engine",
+                "find",
+                "report",
+                "total",
+                "us/ent",
+                "floor",
+                "nogc",
+                "x floor",
+                "cli",
+                "cli/floor",
+                "rss",
+                "findings vs generator",
+            ],
+            rows,
+        )
 
         print("\nbatch of typical plans (~200 entities, clean), one directory, one command:")
         batch_rows = batch(work, count, jobs_list)
@@ -425,32 +512,40 @@ def main(argv: list[str] | None = None) -> int:
         print("\ntargets (issue 7):")
         typical = summary.get((sizes[0], "clean", "yaml"))
         if typical:
-            print(f"  typical plan end to end <= {TARGETS['typical']} s: "
-                  f"{typical['cli']:.3f} s ({typical['entities']} entities) -> "
-                  f"{verdict(typical['cli'] <= TARGETS['typical'])}")
+            print(
+                f"  typical plan end to end <= {TARGETS['typical']} s: "
+                f"{typical['cli']:.3f} s ({typical['entities']} entities) -> "
+                f"{verdict(typical['cli'] <= TARGETS['typical'])}"
+            )
         largest = max(sizes)
         lg = summary.get((largest, "clean", "yaml"))
         if lg and lg.get("total"):
             ratio = lg["total"] / lg["floor"]
-            print(f"  {lg['entities']:,} entities <= {TARGETS['floor_ratio']:.0f}x floor: "
-                  f"in-process {ratio:.1f}x, end to end {lg['cli'] / lg['floor']:.1f}x "
-                  f"(floor {lg['floor']:.2f} s; {lg['floor_nogc']:.2f} s without gc) -> "
-                  f"{verdict(ratio <= TARGETS['floor_ratio'])}")
+            print(
+                f"  {lg['entities']:,} entities <= {TARGETS['floor_ratio']:.0f}x floor: "
+                f"in-process {ratio:.1f}x, end to end {lg['cli'] / lg['floor']:.1f}x "
+                f"(floor {lg['floor']:.2f} s; {lg['floor_nogc']:.2f} s without gc) -> "
+                f"{verdict(ratio <= TARGETS['floor_ratio'])}"
+            )
         if len(sizes) >= 2:
             a, b = sizes[-2], sizes[-1]
             sa, sb = summary.get((a, "clean", "yaml")), summary.get((b, "clean", "yaml"))
             if sa and sb and sa.get("total") and sb.get("total"):
                 lin = sb["total"] / sa["total"]
-                print(f"  t({sb['entities']:,}) / t({sa['entities']:,}) <= "
-                      f"{TARGETS['linearity']:.0f}: in-process {lin:.1f}, end to end "
-                      f"{sb['cli'] / sa['cli']:.1f}, engine alone "
-                      f"{sb['engine'] / sa['engine']:.1f}, floor {sb['floor'] / sa['floor']:.1f} "
-                      f"-> {verdict(lin <= TARGETS['linearity'])}")
+                print(
+                    f"  t({sb['entities']:,}) / t({sa['entities']:,}) <= "
+                    f"{TARGETS['linearity']:.0f}: in-process {lin:.1f}, end to end "
+                    f"{sb['cli'] / sa['cli']:.1f}, engine alone "
+                    f"{sb['engine'] / sa['engine']:.1f}, floor {sb['floor'] / sa['floor']:.1f} "
+                    f"-> {verdict(lin <= TARGETS['linearity'])}"
+                )
         two = [r for r in batch_rows if r[0] == "--jobs 2"]
         if two:
             rate = two[0][2] / two[0][1]
-            print(f"  {count} typical plans >= {TARGETS['plans_per_s']:.0f} plans/s with 2 "
-                  f"processes: {rate:.0f} plans/s -> {verdict(rate >= TARGETS['plans_per_s'])}")
+            print(
+                f"  {count} typical plans >= {TARGETS['plans_per_s']:.0f} plans/s with 2 "
+                f"processes: {rate:.0f} plans/s -> {verdict(rate >= TARGETS['plans_per_s'])}"
+            )
         else:
             print("  plans/s with --jobs 2: not measured (the CLI has no --jobs)")
         print(f"\nbenchmark wall time {time.perf_counter() - started:.0f} s; plans in {work}")
@@ -481,10 +576,14 @@ def profile(size: int, flavour: str) -> int:
             st = pipeline.stages(path, 1)
         finally:
             prof.disable()
-        print(f"{flavour} plan, {entities:,} entities, {st.get('n_facts', 0):,} facts: "
-              + ", ".join(f"{k} {ms(st.get(k))} ms" for k in
-                          ("parse", "validate", "facts", "engine", "findings", "report"))
-              + (f"\nengine error: {st['error']}" if "error" in st else ""))
+        print(
+            f"{flavour} plan, {entities:,} entities, {st.get('n_facts', 0):,} facts: "
+            + ", ".join(
+                f"{k} {ms(st.get(k))} ms"
+                for k in ("parse", "validate", "facts", "engine", "findings", "report")
+            )
+            + (f"\nengine error: {st['error']}" if "error" in st else "")
+        )
         stats = pstats.Stats(prof).strip_dirs()
         print("\n=== by cumulative time ===")
         stats.sort_stats("cumulative").print_stats(35)

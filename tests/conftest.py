@@ -27,9 +27,20 @@ def strataudit_command() -> list[str]:
 
 @pytest.fixture
 def run_cli():
-    def run(*args: str, stdin: str | None = None, cwd: Path | None = None,
-            ) -> subprocess.CompletedProcess[str]:
+    def run(
+        *args: str,
+        stdin: str | None = None,
+        cwd: Path | None = None,
+    ) -> subprocess.CompletedProcess[str]:
         env = dict(os.environ, COLUMNS="100")
-        return subprocess.run([*strataudit_command(), *args], input=stdin, text=True,
-                              capture_output=True, cwd=cwd or ROOT, env=env, timeout=300)
+        return subprocess.run(
+            [*strataudit_command(), *args],
+            input=stdin,
+            text=True,
+            capture_output=True,
+            cwd=cwd or ROOT,
+            env=env,
+            timeout=300,
+        )
+
     return run

@@ -66,8 +66,14 @@ def test_bad_input_is_a_clear_error(run_cli, name):
 
 
 def test_bad_plan_among_good_ones_still_reports_the_good(run_cli):
-    result = run_cli("audit", "--format", "json", str(BAD / "python_tag.yaml"),
-                     str(SAMPLES / "acme-2027.yaml"), str(BAD / "empty.yaml"))
+    result = run_cli(
+        "audit",
+        "--format",
+        "json",
+        str(BAD / "python_tag.yaml"),
+        str(SAMPLES / "acme-2027.yaml"),
+        str(BAD / "empty.yaml"),
+    )
     report = json.loads(result.stdout)
     assert result.returncode == 2
     assert [p["verdict"] for p in report["plans"]] == ["error", "pass", "error"]
@@ -87,15 +93,18 @@ def test_debug_flag_keeps_input_errors_plain(run_cli):
 MINIMAL = (FIXTURES / "good" / "minimal.yaml").read_text()
 
 
-@pytest.mark.parametrize(("old", "new", "words"), [
-    ("strataudit: 1", "strataudit: true", "unsupported format version"),
-    ("strataudit: 1", "strataudit: 1.0", "unsupported format version"),
-    ("budget: 150000", "budget: .inf", "finite number"),
-    ("budget: 150000", "budget: .nan", "finite number"),
-    ("budget: 150000", "budget: 1e6", "YAML 1.1 reads an exponent"),
-    ("budget: 150000", "budget: 1" + "0" * 400, "too large"),
-    ("target: true", 'target: "yes"', "true or false"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "words"),
+    [
+        ("strataudit: 1", "strataudit: true", "unsupported format version"),
+        ("strataudit: 1", "strataudit: 1.0", "unsupported format version"),
+        ("budget: 150000", "budget: .inf", "finite number"),
+        ("budget: 150000", "budget: .nan", "finite number"),
+        ("budget: 150000", "budget: 1e6", "YAML 1.1 reads an exponent"),
+        ("budget: 150000", "budget: 1" + "0" * 400, "too large"),
+        ("target: true", 'target: "yes"', "true or false"),
+    ],
+)
 def test_lax_values_are_input_errors(run_cli, tmp_path, old, new, words):
     assert old in MINIMAL, old
     plan = tmp_path / "plan.yaml"
@@ -108,9 +117,11 @@ def test_lax_values_are_input_errors(run_cli, tmp_path, old, new, words):
 
 def test_amounts_that_overflow_when_summed_are_an_input_error(run_cli, tmp_path):
     plan = tmp_path / "plan.yaml"
-    plan.write_text("strataudit: 1\nplan: {id: x}\ncorporate: {budget: 1}\nactions:\n"
-                    "  - {id: A1, title: a, budget: 1.0e+308}\n"
-                    "  - {id: A2, title: b, budget: 1.0e+308}\n")
+    plan.write_text(
+        "strataudit: 1\nplan: {id: x}\ncorporate: {budget: 1}\nactions:\n"
+        "  - {id: A1, title: a, budget: 1.0e+308}\n"
+        "  - {id: A2, title: b, budget: 1.0e+308}\n"
+    )
     result = run_cli("audit", str(plan))
     assert result.returncode == 2 and "largest number" in result.stderr
 
@@ -125,7 +136,8 @@ def test_include_of_a_directory(run_cli, tmp_path):
 
 
 def test_reports_never_overwrite_an_audited_plan_and_bad_outputs_are_input_errors(
-        run_cli, tmp_path):
+    run_cli, tmp_path
+):
     plan = tmp_path / "plan.yaml"
     plan.write_text(MINIMAL)
     result = run_cli("audit", "-o", str(plan), str(plan))
@@ -135,14 +147,21 @@ def test_reports_never_overwrite_an_audited_plan_and_bad_outputs_are_input_error
     assert "internal error" not in result.stderr
 
 
-@pytest.mark.parametrize(("text", "line", "words"), [
-    ('{"strataudit": 1,\n "plan": {"id": "x"},\n "plan": {"id": "y"}}\n', 3, "duplicate key"),
-    ('{"strataudit": 1,\n "plan": {"id": "x"},\n "corporate": {"budget": NaN}}\n', 3, ""),
-    ('{"strataudit": 1, "plan": {"id": "x"}, "x_deep": ' + "[" * 100 + "]" * 100 + "}\n",
-     1, "deeper than 64"),
-])
-def test_json_fast_path_hands_doubtful_files_to_the_located_parser(run_cli, tmp_path, text,
-                                                                   line, words):
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        ('{"strataudit": 1,\n "plan": {"id": "x"},\n "plan": {"id": "y"}}\n', 3, "duplicate key"),
+        ('{"strataudit": 1,\n "plan": {"id": "x"},\n "corporate": {"budget": NaN}}\n', 3, ""),
+        (
+            '{"strataudit": 1, "plan": {"id": "x"}, "x_deep": ' + "[" * 100 + "]" * 100 + "}\n",
+            1,
+            "deeper than 64",
+        ),
+    ],
+)
+def test_json_fast_path_hands_doubtful_files_to_the_located_parser(
+    run_cli, tmp_path, text, line, words
+):
     plan = tmp_path / "plan.json"
     plan.write_text(text)
     result = run_cli("audit", str(plan))
@@ -167,5 +186,5 @@ def test_json_plan_findings_are_located_like_yaml(run_cli, tmp_path):
     for f in entity_findings:
         assert f["location"]["file"].endswith("defects.json")
         start = f["location"]["line"] - 1
-        near = "\n".join(lines[max(0, start - 40):start + 3])
+        near = "\n".join(lines[max(0, start - 40) : start + 3])
         assert f'"{f["entity"]}"' in near, (f["rule"], f["entity"], f["location"])

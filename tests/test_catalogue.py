@@ -78,16 +78,23 @@ def test_clean_plans_give_nothing(plan):
 
 @pytest.mark.parametrize("plan", ["acme-defects.yaml", "acme-skeleton.yaml"])
 def test_defect_plans_give_exactly_the_hand_made_oracle(plan):
-    expected = Counter((e["rule"], e["entity"], e.get("ref"))
-                       for e in yaml.safe_load((SAMPLES / "expected" / plan).read_text()))
-    got = Counter((f.rule, f.entity, f.detail if f.rule == "CON001" else None)
-                  for f in findings_of(SAMPLES / plan))
+    expected = Counter(
+        (e["rule"], e["entity"], e.get("ref"))
+        for e in yaml.safe_load((SAMPLES / "expected" / plan).read_text())
+    )
+    got = Counter(
+        (f.rule, f.entity, f.detail if f.rule == "CON001" else None)
+        for f in findings_of(SAMPLES / plan)
+    )
     assert got == expected
 
 
 def test_every_rule_fires_on_some_sample_plan():
-    fired = {f.rule for p in ("acme-defects.yaml", "acme-skeleton.yaml")
-             for f in findings_of(SAMPLES / p)}
+    fired = {
+        f.rule
+        for p in ("acme-defects.yaml", "acme-skeleton.yaml")
+        for f in findings_of(SAMPLES / p)
+    }
     assert fired == set(RULESET.by_id)
 
 

@@ -9,7 +9,9 @@ import jsonschema
 import pytest
 from conftest import ROOT, SAMPLES
 
-REPORT_SCHEMA = json.loads((ROOT / "engine" / "schemas" / "report.schema.json").read_text())
+REPORT_SCHEMA = json.loads(
+    (ROOT / "engine" / "strataudit" / "schemas" / "report.schema.json").read_text()
+)
 
 
 def audit_json(run_cli, *args: str, **kw):
@@ -90,8 +92,9 @@ def test_text_report_fits_100_columns(run_cli):
 
 def test_output_file_and_no_traceback(run_cli, tmp_path):
     out = tmp_path / "report.json"
-    result = run_cli("audit", "--format", "json", "--output", str(out),
-                     str(SAMPLES / "acme-defects.yaml"))
+    result = run_cli(
+        "audit", "--format", "json", "--output", str(out), str(SAMPLES / "acme-defects.yaml")
+    )
     assert result.returncode == 1 and result.stdout == ""
     jsonschema.validate(json.loads(out.read_text()), REPORT_SCHEMA)
 
@@ -101,13 +104,16 @@ def test_unknown_select_is_an_input_error(run_cli):
     assert result.returncode == 2 and "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize(("args", "shows"), [
-    (["rules", "list"], "SEG002  error       segmentation   Product matched to no target"),
-    (["rules", "list", "--format", "json"], '"id": "SEG002"'),
-    (["rules", "show", "SEG002"], "## SEG002: Product matched to no target segment"),
-    (["schema"], '"$defs"'),
-    (["--version"], "strataudit, version"),
-])
+@pytest.mark.parametrize(
+    ("args", "shows"),
+    [
+        (["rules", "list"], "SEG002  error       segmentation   Product matched to no target"),
+        (["rules", "list", "--format", "json"], '"id": "SEG002"'),
+        (["rules", "show", "SEG002"], "## SEG002: Product matched to no target segment"),
+        (["schema"], '"$defs"'),
+        (["--version"], "strataudit, version"),
+    ],
+)
 def test_other_commands(run_cli, args, shows):
     result = run_cli(*args)
     assert result.returncode == 0, result.stderr
@@ -137,8 +143,12 @@ def test_progress_bar_only_on_a_terminal(run_cli, tmp_path):
     assert quiet.returncode == 0 and quiet.stderr == ""
     leader, follower = pty.openpty()
     try:
-        proc = subprocess.run([*strataudit_command(), "audit", "--format", "json", str(tmp_path)],
-                              stdout=subprocess.PIPE, stderr=follower, timeout=120)
+        proc = subprocess.run(
+            [*strataudit_command(), "audit", "--format", "json", str(tmp_path)],
+            stdout=subprocess.PIPE,
+            stderr=follower,
+            timeout=120,
+        )
         os.set_blocking(leader, False)
         shown = os.read(leader, 65536).decode(errors="replace")
     finally:
@@ -155,8 +165,9 @@ def test_directory_discovery_sees_a_quoted_include(run_cli, tmp_path):
     shutil.copy(SAMPLES / "unit-eu" / "corporate.yaml", tmp_path / "corporate.yaml")
     unit = (SAMPLES / "unit-eu" / "eu-plan.yaml").read_text()
     assert "include: [corporate.yaml]" in unit
-    (tmp_path / "eu.yaml").write_text(unit.replace("include: [corporate.yaml]",
-                                                   '"include": [corporate.yaml]'))
+    (tmp_path / "eu.yaml").write_text(
+        unit.replace("include: [corporate.yaml]", '"include": [corporate.yaml]')
+    )
     result, report = audit_json(run_cli, str(tmp_path))
     assert [p["file"].rsplit("/", 1)[-1] for p in report["plans"]] == ["eu.yaml"]
     assert result.returncode == 0, report
@@ -167,10 +178,12 @@ def test_directory_of_plans_with_empty_includes(run_cli, tmp_path):
     and a plan that does include something still hides the file it includes."""
     text = (SAMPLES / "acme-2027.yaml").read_text()
     body = text.replace("include: []\n", "") if "include: []" in text else text
-    (tmp_path / "a.yaml").write_text(body.replace("strataudit: 1\n",
-                                                  "strataudit: 1\ninclude: []\n", 1))
-    (tmp_path / "b.yaml").write_text(body.replace("strataudit: 1\n",
-                                                  "strataudit: 1\ninclude: ~  # none\n", 1))
+    (tmp_path / "a.yaml").write_text(
+        body.replace("strataudit: 1\n", "strataudit: 1\ninclude: []\n", 1)
+    )
+    (tmp_path / "b.yaml").write_text(
+        body.replace("strataudit: 1\n", "strataudit: 1\ninclude: ~  # none\n", 1)
+    )
     result, report = audit_json(run_cli, str(tmp_path))
     assert sorted(p["file"].rsplit("/", 1)[-1] for p in report["plans"]) == ["a.yaml", "b.yaml"]
     assert result.returncode == 0

@@ -46,6 +46,7 @@ def shuffled(text: str, seed: int) -> str:
             rng.shuffle(items)
             return items
         return node
+
     return yaml.safe_dump(walk(yaml.safe_load(text)), sort_keys=False, allow_unicode=True)
 
 
@@ -61,8 +62,11 @@ def test_absence_checks_do_not_depend_on_fact_arrival_order(seed):
 
     def run(facts):
         matches = auditor.engine.run(facts)
-        return {(f.rule, f.entity, f.location.path, f.detail)
-                for f in build_findings(matches, RULESET, base, loaded.locator, plan_id)}
+        return {
+            (f.rule, f.entity, f.location.path, f.detail)
+            for f in build_findings(matches, RULESET, base, loaded.locator, plan_id)
+        }
+
     expected = run(base.facts)
     assert len(expected) > 20, "the defect plan must give findings for this test to mean anything"
     facts = list(base.facts)
@@ -87,8 +91,10 @@ def test_completion_barrier_runs_every_action_before_results_are_read():
 
     Without the drain, GOL001 reports the goals whose alignment was still pending."""
     parents = ["CG1", *(f"G{i}" for i in range(199))]
-    goals = "\n".join(f"      - {{id: G{i}, statement: g{i}, supports: [{parent}]}}"
-                      for i, parent in enumerate(parents))
+    goals = "\n".join(
+        f"      - {{id: G{i}, statement: g{i}, supports: [{parent}]}}"
+        for i, parent in enumerate(parents)
+    )
     text = f"""strataudit: 1
 plan: {{id: chain}}
 corporate:
@@ -113,8 +119,11 @@ def test_the_barrier_runs_actions_that_batch_assertion_left_pending():
     engine = Engine(compile_rules([RULESET.by_id["SEG002"]]))
     session = engine._session = _Session("probe")
     name = engine.ruleset_names[0]
-    facts = [{"type": "product", "key": "P1", "id": "f1", "path": "products[P1]"},
-             {"type": "trigger", "id": "t"}, {"type": "not_a_fact_kind", "id": "f2"}]
+    facts = [
+        {"type": "product", "key": "P1", "id": "f1", "path": "products[P1]"},
+        {"type": "trigger", "id": "t"},
+        {"type": "not_a_fact_kind", "id": "f2"},
+    ]
     with pytest.raises(MessageNotHandledException):
         engine.host.assert_facts(name, [dict(f, sid="probe", one=1) for f in facts])
     assert session.matches == [], "the check's action is still pending here"
@@ -135,10 +144,13 @@ def test_an_exception_inside_an_action_fails_the_audit_loudly():
             def boom(c):
                 real(c)
                 raise ValueError("boom")
+
             return boom
+
     engine = Broken(program)
-    loaded = load_plan(None, "p.yaml", "strataudit: 1\nplan: {id: x}\n"
-                       "products: [{id: P1, name: One}]\n")
+    loaded = load_plan(
+        None, "p.yaml", "strataudit: 1\nplan: {id: x}\nproducts: [{id: P1, name: One}]\n"
+    )
     with pytest.raises(EngineError, match="boom"):
         engine.run(build_facts(loaded.plan).facts)
     assert len(engine._retired) == 1, "a failed plan's session is never reused"
@@ -157,14 +169,17 @@ def test_join_values_with_colliding_hashes_are_still_told_apart():
     """Hazard 3 on join values: a reference to PR-269406 must not find product PR-68199."""
     a, b = COLLIDING
     auditor = Auditor(RULESET.select(("CON001", "SEG002")))
-    found = identities(auditor, f"""strataudit: 1
+    found = identities(
+        auditor,
+        f"""strataudit: 1
 plan: {{id: coll}}
 segments: [{{id: {a}, name: Mid, target: true}}]
 products:
   - {{id: P1, name: One, segments: [{b}]}}
 actions:
   - {{id: A1, title: Push, products: [{b}]}}
-""")
+""",
+    )
     assert ("CON001", "P1", "products[P1].segments", b) in found
     assert ("CON001", "A1", "actions[A1].products", b) in found
     assert ("SEG002", "P1", "products[P1].segments", None) in found
@@ -175,8 +190,9 @@ def test_session_ids_are_distinct_by_hash_and_state_is_deleted():
     auditor = Auditor(RULESET.select(("SEG002",)))
     pool = auditor.engine._free
     assert len({fnv32(s) for s in pool}) == len(pool)
-    target = Target(None, "p.yaml", "strataudit: 1\nplan: {id: x}\n"
-                    "products: [{id: P1, name: One}]\n")
+    target = Target(
+        None, "p.yaml", "strataudit: 1\nplan: {id: x}\nproducts: [{id: P1, name: One}]\n"
+    )
     for _ in range(MAX_LIVE_SESSIONS + 76):
         result = auditor.audit(target)
         assert [f.rule for f in result.findings] == ["SEG002"]
@@ -193,27 +209,49 @@ def test_more_rules_than_share_a_first_test_safely(tmp_path):
         (pack / f"X{i:03d}.yaml").write_text(template.replace("XPK001", f"XPK{i:03d}"))
     plan = tmp_path / "plan.yaml"
     plan.write_text("strataudit: 1\nplan: {id: x}\nproducts: [{id: P1, name: One}]\n")
-    result = subprocess.run([*strataudit_command(), "audit", "--rules", str(pack), "--select",
-                             f"XPK000,XPK{count - 1:03d}", "--fail-on", "warning",
-                             "--format", "json", str(plan)],
-                            capture_output=True, text=True, timeout=240)
+    result = subprocess.run(
+        [
+            *strataudit_command(),
+            "audit",
+            "--rules",
+            str(pack),
+            "--select",
+            f"XPK000,XPK{count - 1:03d}",
+            "--fail-on",
+            "warning",
+            "--format",
+            "json",
+            str(plan),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert result.returncode == 1, result.stderr
     assert f'"XPK{count - 1:03d}"' in result.stdout and '"XPK000"' in result.stdout
-    full = subprocess.run([*strataudit_command(), "audit", "--rules", str(pack),
-                           "--format", "json", str(plan)],
-                          capture_output=True, text=True, timeout=240)
+    full = subprocess.run(
+        [*strataudit_command(), "audit", "--rules", str(pack), "--format", "json", str(plan)],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert full.stdout.count('"rule": "XPK') == count, full.stderr
 
 
 def test_only_the_engine_module_imports_durable_rules():
     import ast
 
-    root = Path(__file__).resolve().parent.parent / "engine"
+    root = Path(__file__).resolve().parent.parent / "engine" / "strataudit"
     importers = []
     for path in sorted(root.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
-                     [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
             if any(n.split(".")[0] in ("durable", "durable_rules_engine") for n in names):
                 importers.append(path.name)
     assert sorted(set(importers)) == ["engine.py"], importers
@@ -257,17 +295,24 @@ def test_false_comparison_joins_do_not_crash_the_engine(tmp_path):
     pack.mkdir()
     (pack / "XCMP001.yaml").write_text(COMPARING_PACK)
     for _ in range(5):
-        result = subprocess.run([*strataudit_command(), "rules", "test", str(pack)],
-                                capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            [*strataudit_command(), "rules", "test", str(pack)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert result.returncode == 0, (result.returncode, result.stdout, result.stderr)
 
 
 def test_compiled_patterns_are_ordered_around_engine_defects():
     from strataudit.compiler import ALWAYS, compile_tests
 
-    compiled = compile_tests("product", {"kind": {"in": ["a", "b"]}, "index": {"lt": "$q.index"},
-                                         "unit": "$q.unit", "name": "x"}, "t_trigger",
-                             frozenset({"budget"}))
+    compiled = compile_tests(
+        "product",
+        {"kind": {"in": ["a", "b"]}, "index": {"lt": "$q.index"}, "unit": "$q.unit", "name": "x"},
+        "t_trigger",
+        frozenset({"budget"}),
+    )
     tests = compiled["$and"]
     assert tests[0] == {"type": "product"} and {"$ex": {"budget": 1}} in tests
     assert tests[-1] == {"$or": [{"kind": "a"}, {"kind": "b"}]}
@@ -284,10 +329,22 @@ def test_derivations_reach_every_engine_ruleset(tmp_path):
     template = (Path(__file__).parent / "fixtures" / "packs" / "one_rule.yaml").read_text()
     for i in range(MAX_RULES_PER_RULESET + 10):
         (pack / f"A{i:03d}.yaml").write_text(template.replace("XPK001", f"AAA{i:03d}"))
-    result = subprocess.run([*strataudit_command(), "audit", "--rules", str(pack), "--format",
-                             "json", str(SAMPLES / "acme-2027.yaml")],
-                            capture_output=True, text=True, timeout=240)
+    result = subprocess.run(
+        [
+            *strataudit_command(),
+            "audit",
+            "--rules",
+            str(pack),
+            "--format",
+            "json",
+            str(SAMPLES / "acme-2027.yaml"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     import json
+
     rules = {f["rule"] for f in json.loads(result.stdout)["findings"]}
     assert not {r for r in rules if not r.startswith("AAA")}, rules
 
@@ -296,12 +353,15 @@ def test_a_runaway_closure_stops_its_plan_with_a_clear_error(run_cli, tmp_path):
     """GOL009's closure grows with the square of a chain: 1,000 goals in a chain would take
     minutes and gigabytes; the bound stops that plan alone, with a hint (exit 2)."""
     parents = ["CG1", *(f"G{i}" for i in range(999))]
-    goals = "\n".join(f"      - {{id: G{i}, statement: g{i}, supports: [{p}]}}"
-                      for i, p in enumerate(parents))
+    goals = "\n".join(
+        f"      - {{id: G{i}, statement: g{i}, supports: [{p}]}}" for i, p in enumerate(parents)
+    )
     plan = tmp_path / "chain.yaml"
-    plan.write_text("strataudit: 1\nplan: {id: chain}\ncorporate:\n"
-                    "  goals: [{id: CG1, statement: Top}]\nunits:\n  - id: BU\n    name: Unit\n"
-                    f"    goals:\n{goals}\n")
+    plan.write_text(
+        "strataudit: 1\nplan: {id: chain}\ncorporate:\n"
+        "  goals: [{id: CG1, statement: Top}]\nunits:\n  - id: BU\n    name: Unit\n"
+        f"    goals:\n{goals}\n"
+    )
     result = run_cli("audit", "--select", "GOL009", str(plan), str(SAMPLES / "acme-2027.yaml"))
     assert result.returncode == 2
     assert "too long to follow" in result.stderr and "shorten" in result.stderr
@@ -326,11 +386,17 @@ def test_derived_fields_are_single_values_from_bound_patterns(run_cli, tmp_path)
     pack = tmp_path / "pack"
     pack.mkdir()
     rule = (Path(__file__).parent / "fixtures" / "packs" / "one_rule.yaml").read_text()
-    derive = ("derive:\n  - when: [{as: p, fact: product}]\n"
-              "    assert: {fact: xpk001_seen, product: VALUE}\nmatch:\n")
-    for value, words in (("[a, b]", "one value"), ("$ghost.key", "no pattern binds"),
-                         ("$p.label", "for messages only")):
-        (pack / "XPK001.yaml").write_text(rule.replace("match:\n", derive.replace("VALUE", value),
-                                                       1))
+    derive = (
+        "derive:\n  - when: [{as: p, fact: product}]\n"
+        "    assert: {fact: xpk001_seen, product: VALUE}\nmatch:\n"
+    )
+    for value, words in (
+        ("[a, b]", "one value"),
+        ("$ghost.key", "no pattern binds"),
+        ("$p.label", "for messages only"),
+    ):
+        (pack / "XPK001.yaml").write_text(
+            rule.replace("match:\n", derive.replace("VALUE", value), 1)
+        )
         result = run_cli("rules", "test", str(pack))
         assert result.returncode == 2 and words in result.stderr, result.stderr

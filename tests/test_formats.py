@@ -28,8 +28,10 @@ HOSTILE = "a | b <script>alert(1)</script> `x` @someone\n|---|"
 def schema_file(name: str) -> Path:
     path = SCHEMAS / name
     if not path.is_file():
-        pytest.fail(f"official schema {name} not found in {SCHEMAS}: the tests expect the "
-                    "shared schemas folder beside the repository (../shared/schemas/)")
+        pytest.fail(
+            f"official schema {name} not found in {SCHEMAS}: the tests expect the "
+            "shared schemas folder beside the repository (../shared/schemas/)"
+        )
     return path
 
 
@@ -48,8 +50,13 @@ def junit_schema() -> etree.XMLSchema:
 @pytest.fixture(scope="module")
 def expected() -> dict:
     """The JSON report of the same run, the reference the other formats must agree with."""
-    out = subprocess.run([*strataudit_command(), "audit", "--format", "json", DEFECTS, CLEAN],
-                         capture_output=True, text=True, cwd=ROOT, timeout=300)
+    out = subprocess.run(
+        [*strataudit_command(), "audit", "--format", "json", DEFECTS, CLEAN],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
     return json.loads(out.stdout)
 
 
@@ -67,6 +74,7 @@ def hostile_plan(tmp_path: Path) -> Path:
 
 
 # --- SARIF -------------------------------------------------------------------------------------
+
 
 def test_sarif_validates_and_points_at_real_rules(run_cli, sarif_validator, expected):
     result = run_format(run_cli, "sarif", DEFECTS, CLEAN)
@@ -91,8 +99,10 @@ def test_sarif_validates_and_points_at_real_rules(run_cli, sarif_validator, expe
     for res, finding in zip(results, expected["findings"], strict=True):
         assert res["ruleId"] in ids and rules[res["ruleIndex"]]["id"] == res["ruleId"]
         assert res["ruleId"] == finding["rule"]
-        assert res["level"] == {"error": "error", "warning": "warning",
-                                "info": "note"}[finding["severity"]]
+        assert (
+            res["level"]
+            == {"error": "error", "warning": "warning", "info": "note"}[finding["severity"]]
+        )
         loc = res["locations"][0]
         physical = loc["physicalLocation"]
         assert physical["artifactLocation"]["uri"] == DEFECTS  # relative, forward slashes
@@ -126,11 +136,14 @@ def test_sarif_of_standard_input_is_valid(run_cli, sarif_validator):
     result = run_format(run_cli, "sarif", "-", stdin=text)
     log = json.loads(result.stdout)
     assert not list(sarif_validator.iter_errors(log))
-    assert all(r["locations"][0]["physicalLocation"]["region"]["startLine"] >= 1
-               for r in log["runs"][0]["results"])
+    assert all(
+        r["locations"][0]["physicalLocation"]["region"]["startLine"] >= 1
+        for r in log["runs"][0]["results"]
+    )
 
 
 # --- JUnit -------------------------------------------------------------------------------------
+
 
 def test_junit_validates_and_fails_once_per_counted_finding(run_cli, junit_schema, expected):
     result = run_format(run_cli, "junit", DEFECTS, CLEAN, BAD)
@@ -230,6 +243,7 @@ def test_markdown_survives_a_hostile_product_name(run_cli, tmp_path):
 
 # --- Reports built directly: waivers, baseline, expired and unused waivers ---------------------
 
+
 def _report(**changes):
     from strataudit.audit import Auditor, Target
     from strataudit.gate import judge
@@ -253,15 +267,39 @@ def _report(**changes):
 def gated():
     from strataudit.findings import Waiver
 
-    hostile = Waiver("SEG002", "accepted | for <now>", "@market-team", datetime.date(2027, 6, 30),
-                     entity="PR-LABKIT", source="strataudit.yaml:12")
-    expired = Waiver("SWT002", "old reason", "ops", datetime.date(2020, 1, 31),
-                     entity="W5", source="strataudit.yaml:20")
+    hostile = Waiver(
+        "SEG002",
+        "accepted | for <now>",
+        "@market-team",
+        datetime.date(2027, 6, 30),
+        entity="PR-LABKIT",
+        source="strataudit.yaml:12",
+    )
+    expired = Waiver(
+        "SWT002",
+        "old reason",
+        "ops",
+        datetime.date(2020, 1, 31),
+        entity="W5",
+        source="strataudit.yaml:20",
+    )
     unused = Waiver("VAL001", "stale", "ops", datetime.date(2027, 1, 1), path="products")
-    return _report(waiver=hostile, expired_waivers=(expired,), unused_waivers=(unused,),
-                   resolved=({"rule": "SEG001", "plan": "acme-2027-defects", "entity": "SEG-X",
-                              "path": "segments[SEG-X]", "fingerprint": "0" * 32},),
-                   baseline_file="baseline.json", as_of=datetime.date(2026, 3, 1))
+    return _report(
+        waiver=hostile,
+        expired_waivers=(expired,),
+        unused_waivers=(unused,),
+        resolved=(
+            {
+                "rule": "SEG001",
+                "plan": "acme-2027-defects",
+                "entity": "SEG-X",
+                "path": "segments[SEG-X]",
+                "fingerprint": "0" * 32,
+            },
+        ),
+        baseline_file="baseline.json",
+        as_of=datetime.date(2026, 3, 1),
+    )
 
 
 def test_sarif_suppressions_and_baseline_state(gated, sarif_validator):
@@ -315,8 +353,6 @@ def test_markdown_marks_waivers_and_baseline(gated):
     assert f"| {waived} | {sum(f.baselined for f in gated.findings)} | 0 |" in summary
 
 
-
-
 # --- Through the CLI with a config (waivers) and a baseline, all three formats in one run ------
 
 GATE_CONFIG = """waivers:
@@ -328,22 +364,44 @@ GATE_CONFIG = """waivers:
 
 
 def test_formats_with_waivers_and_baseline_through_the_cli(
-        run_cli, tmp_path, sarif_validator, junit_schema):
-    (tmp_path / "plan.yaml").write_text((SAMPLES / "acme-defects.yaml").read_text("utf-8"),
-                                        encoding="utf-8")
+    run_cli, tmp_path, sarif_validator, junit_schema
+):
+    (tmp_path / "plan.yaml").write_text(
+        (SAMPLES / "acme-defects.yaml").read_text("utf-8"), encoding="utf-8"
+    )
     (tmp_path / "strataudit.yaml").write_text(GATE_CONFIG, encoding="utf-8")
-    written = run_cli("audit", "--select", "GOL001", "--write-baseline", "base.json",
-                      "plan.yaml", cwd=tmp_path)
+    written = run_cli(
+        "audit", "--select", "GOL001", "--write-baseline", "base.json", "plan.yaml", cwd=tmp_path
+    )
     assert "findings recorded" in written.stderr
     base = json.loads((tmp_path / "base.json").read_text())
-    base["findings"].append({"fingerprint": "f" * 32, "rule": "SEG001",
-                             "plan": "acme-2027-defects", "entity": "SEG-X",
-                             "path": "segments[SEG-X]"})
+    base["findings"].append(
+        {
+            "fingerprint": "f" * 32,
+            "rule": "SEG001",
+            "plan": "acme-2027-defects",
+            "entity": "SEG-X",
+            "path": "segments[SEG-X]",
+        }
+    )
     (tmp_path / "base.json").write_text(json.dumps(base))
-    result = run_cli("audit", "--as-of", "2026-03-01", "--baseline", "base.json",
-                     "--report", "sarif=out.sarif", "--report", "junit=out.xml",
-                     "--report", "json=out.json", "--format", "markdown", "plan.yaml",
-                     cwd=tmp_path)
+    result = run_cli(
+        "audit",
+        "--as-of",
+        "2026-03-01",
+        "--baseline",
+        "base.json",
+        "--report",
+        "sarif=out.sarif",
+        "--report",
+        "junit=out.xml",
+        "--report",
+        "json=out.json",
+        "--format",
+        "markdown",
+        "plan.yaml",
+        cwd=tmp_path,
+    )
     assert result.returncode == 1, result.stderr
     report = json.loads((tmp_path / "out.json").read_text())
     findings = report["findings"]
@@ -358,12 +416,17 @@ def test_formats_with_waivers_and_baseline_through_the_cli(
         assert res["ruleId"] == f["rule"]
         assert res["baselineState"] == ("unchanged" if f["baselined"] else "new")
         assert ("suppressions" in res) == bool(f["waived"])
-    labkit = next(r for r, f in zip(run["results"], findings, strict=True)
-                  if f["rule"] == "SEG002" and f["entity"] == "PR-LABKIT")
+    labkit = next(
+        r
+        for r, f in zip(run["results"], findings, strict=True)
+        if f["rule"] == "SEG002" and f["entity"] == "PR-LABKIT"
+    )
     assert labkit["suppressions"][0]["justification"].startswith("Lab kit | sunset <Q2>")
     notes = run["invocations"][0]["toolConfigurationNotifications"]
     assert {(n["descriptor"]["id"], n["associatedRule"]["id"]) for n in notes} == {
-        ("expired-waiver", "SWT002"), ("unused-waiver", "VAL001")}
+        ("expired-waiver", "SWT002"),
+        ("unused-waiver", "VAL001"),
+    }
     assert [e["rule"] for e in run["properties"]["baseline"]["resolved"]] == ["SEG001"]
 
     doc = etree.parse(str(tmp_path / "out.xml"))

@@ -48,14 +48,21 @@ def test_config_is_found_in_a_parent_folder_and_cli_overrides_it(run_cli, tmp_pa
     assert result.returncode == 1
 
 
-@pytest.mark.parametrize(("config", "line", "words"), [
-    ("fail_on: eror\n", 1, "fail_on"),
-    ("select: [SEG002]\nwaivers:\n"
-     "  - {rule: SEG002, entity: PR-X, owner: me, expires: 2027-01-01}\n", 3, "reason"),
-    ("waivers:\n  - {rule: SEG002, entity: PR-X, reason: r, owner: me}\n", 2, "expires"),
-    ("ignroe: [SEG002]\n", 1, "did you mean `ignore`"),
-    ("severity: {SEG002: fatal}\n", 1, "SEG002"),
-])
+@pytest.mark.parametrize(
+    ("config", "line", "words"),
+    [
+        ("fail_on: eror\n", 1, "fail_on"),
+        (
+            "select: [SEG002]\nwaivers:\n"
+            "  - {rule: SEG002, entity: PR-X, owner: me, expires: 2027-01-01}\n",
+            3,
+            "reason",
+        ),
+        ("waivers:\n  - {rule: SEG002, entity: PR-X, reason: r, owner: me}\n", 2, "expires"),
+        ("ignroe: [SEG002]\n", 1, "did you mean `ignore`"),
+        ("severity: {SEG002: fatal}\n", 1, "SEG002"),
+    ],
+)
 def test_bad_config_is_an_input_error_with_its_line(run_cli, tmp_path, config, line, words):
     workspace(tmp_path, config)
     result, _ = audit(run_cli, tmp_path)
@@ -85,17 +92,27 @@ def test_expired_waiver_no_longer_waives_and_fails_the_gate(run_cli, tmp_path):
 
 
 def test_unused_waiver_is_reported(run_cli, tmp_path):
-    workspace(tmp_path, SEG_ONLY + WAIVE_BOTH.replace("PR-LABKIT", "PR-GONE")
-              .replace('files: "plan*.yaml"', 'files: "other/*.yaml"'))
+    workspace(
+        tmp_path,
+        SEG_ONLY
+        + WAIVE_BOTH.replace("PR-LABKIT", "PR-GONE").replace(
+            'files: "plan*.yaml"', 'files: "other/*.yaml"'
+        ),
+    )
     result, report = audit(run_cli, tmp_path, "--as-of", "2027-01-01")
     assert result.returncode == 1
     assert {w["entity"] or w["path"] for w in report["unused_waivers"]} == {
-        "PR-GONE", "products[PR-EDU].segments"}
+        "PR-GONE",
+        "products[PR-EDU].segments",
+    }
 
 
 def test_planwide_waiver_without_entity_or_path(run_cli, tmp_path):
-    workspace(tmp_path, "select: [STR003, SEG002]\nwaivers:\n"
-              "  - {rule: STR003, reason: r, owner: o, expires: 2030-01-01}\n")
+    workspace(
+        tmp_path,
+        "select: [STR003, SEG002]\nwaivers:\n"
+        "  - {rule: STR003, reason: r, owner: o, expires: 2030-01-01}\n",
+    )
     shutil.copy(SAMPLES / "acme-skeleton.yaml", tmp_path / "plan.yaml")
     _, report = audit(run_cli, tmp_path, "--as-of", "2027-01-01")
     by_rule = {f["rule"]: f for f in report["findings"]}
@@ -142,8 +159,17 @@ def test_bad_baseline_is_an_input_error(run_cli, tmp_path):
 
 def test_several_outputs_in_one_run(run_cli, tmp_path):
     workspace(tmp_path)
-    result = run_cli("audit", "--format", "text", "--report", "json=out.json",
-                     "--report", "sarif=out.sarif", "plan.yaml", cwd=tmp_path)
+    result = run_cli(
+        "audit",
+        "--format",
+        "text",
+        "--report",
+        "json=out.json",
+        "--report",
+        "sarif=out.sarif",
+        "plan.yaml",
+        cwd=tmp_path,
+    )
     assert result.returncode == 1 and "verdict: FAIL" in result.stdout
     assert json.loads((tmp_path / "out.json").read_text())["verdict"] == "fail"
     assert json.loads((tmp_path / "out.sarif").read_text())["version"] == "2.1.0"
@@ -172,11 +198,18 @@ def test_jobs_give_the_same_report(run_cli):
     assert one["findings"] == two["findings"] and one["plans"] == two["plans"]
 
 
-@pytest.mark.parametrize(("config", "line", "words"), [
-    ("waivers:\n  - {rule: XYZ999, entity: PR-X, reason: r, owner: o, expires: 2030-01-01}\n",
-     2, "XYZ999"),
-    ("select: [SEG002, nope]\n", 1, "`nope`"),
-])
+@pytest.mark.parametrize(
+    ("config", "line", "words"),
+    [
+        (
+            "waivers:\n"
+            "  - {rule: XYZ999, entity: PR-X, reason: r, owner: o, expires: 2030-01-01}\n",
+            2,
+            "XYZ999",
+        ),
+        ("select: [SEG002, nope]\n", 1, "`nope`"),
+    ],
+)
 def test_config_names_only_known_rules(run_cli, tmp_path, config, line, words):
     workspace(tmp_path, config)
     result, _ = audit(run_cli, tmp_path)
@@ -197,10 +230,15 @@ def test_config_conveniences(run_cli, tmp_path):
 def test_waiver_files_glob_is_on_the_audited_plan_and_stays_in_its_folder(run_cli, tmp_path):
     (tmp_path / "plans" / "eu").mkdir(parents=True)
     shutil.copy(DEFECTS, tmp_path / "plans" / "eu" / "plan.yaml")
-    waiver = ("select: [SEG002]\nwaivers:\n  - {rule: SEG002, entity: PR-LABKIT, reason: r, "
-              "owner: o, expires: 2030-01-01, files: \"GLOB\"}\n")
-    for glob, waived in (("plans/*.yaml", False), ("plans/**/*.yaml", True),
-                         ("plans/eu/plan.yaml", True)):
+    waiver = (
+        "select: [SEG002]\nwaivers:\n  - {rule: SEG002, entity: PR-LABKIT, reason: r, "
+        'owner: o, expires: 2030-01-01, files: "GLOB"}\n'
+    )
+    for glob, waived in (
+        ("plans/*.yaml", False),
+        ("plans/**/*.yaml", True),
+        ("plans/eu/plan.yaml", True),
+    ):
         (tmp_path / "strataudit.yaml").write_text(waiver.replace("GLOB", glob))
         result = run_cli("audit", "--format", "json", "plans", cwd=tmp_path)
         findings = json.loads(result.stdout)["findings"]

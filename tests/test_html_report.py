@@ -66,8 +66,11 @@ class Page(HTMLParser):
         return [attrs for tag, attrs in self.elements if tag == name]
 
 
-def audit_html(run_cli, tmp_path: Path, *plans: str,
-               ) -> tuple[subprocess.CompletedProcess[str], str]:
+def audit_html(
+    run_cli,
+    tmp_path: Path,
+    *plans: str,
+) -> tuple[subprocess.CompletedProcess[str], str]:
     out = tmp_path / "report.html"
     result = run_cli("audit", "--format", "html", "--output", str(out), *plans)
     assert result.returncode in (0, 1, 2), result.stderr
@@ -78,7 +81,7 @@ def audit_html(run_cli, tmp_path: Path, *plans: str,
 def assert_offline(html: str) -> None:
     """No address the browser could fetch: no URL but an XML namespace, nothing to load."""
     for m in re.finditer(r"(?i)(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", html):
-        before = html[max(0, m.start() - 12):m.start()]
+        before = html[max(0, m.start() - 12) : m.start()]
         assert "xmlns" in before, f"network address in the page: {m.group(0)}"
     page = Page(html)
     for tag in ("link", "img", "iframe", "object", "embed", "audio", "video", "source", "base"):
@@ -95,8 +98,12 @@ def assert_only_own_scripts(page: Page) -> None:
             json.loads(text)  # data, never executed
         else:
             assert attrs == {} and text == SCRIPT, f"not the report's own script: {text[:80]!r}"
-    handlers = [(tag, name) for tag, attrs in page.elements for name in attrs
-                if name.lower().startswith("on")]
+    handlers = [
+        (tag, name)
+        for tag, attrs in page.elements
+        for name in attrs
+        if name.lower().startswith("on")
+    ]
     assert not handlers, f"event handler attributes: {handlers}"
 
 
@@ -104,8 +111,9 @@ def assert_only_own_scripts(page: Page) -> None:
 
 
 def test_sample_plans_render_every_section_offline(run_cli, tmp_path):
-    result, html = audit_html(run_cli, tmp_path, str(SAMPLES / "acme-defects.yaml"),
-                              str(SAMPLES / "acme-2027.yaml"))
+    result, html = audit_html(
+        run_cli, tmp_path, str(SAMPLES / "acme-defects.yaml"), str(SAMPLES / "acme-2027.yaml")
+    )
     assert result.returncode == 1 and result.stdout == ""
     page = Page(html)
     assert html.startswith("<!DOCTYPE html>")
@@ -123,8 +131,9 @@ def test_sample_plans_render_every_section_offline(run_cli, tmp_path):
     assert_offline(html)
     assert_only_own_scripts(page)
     # Findings: as many rows as the JSON report has, each located and with its remediation.
-    report = json.loads(run_cli("audit", "--format", "json",
-                                str(SAMPLES / "acme-defects.yaml")).stdout)
+    report = json.loads(
+        run_cli("audit", "--format", "json", str(SAMPLES / "acme-defects.yaml")).stdout
+    )
     rows = [a for a in page.tags("tr") if re.fullmatch(r"p1-f\d+", a.get("id") or "")]
     assert len(rows) == len(report["findings"])
     data = next(json.loads(t) for a, t in page.scripts if a.get("id") == "p1-rows")
@@ -145,22 +154,24 @@ def test_pictures_link_to_their_findings(run_cli, tmp_path):
     _, html = audit_html(run_cli, tmp_path, str(SAMPLES / "acme-defects.yaml"))
     page = Page(html)
     rows = {}
-    for m in re.finditer(r'<tr id="(p1-f\d+)"[^>]*>\s*<td>.*?<span class="rule-id">(\w+)</span>',
-                         html, re.S):
+    for m in re.finditer(
+        r'<tr id="(p1-f\d+)"[^>]*>\s*<td>.*?<span class="rule-id">(\w+)</span>', html, re.S
+    ):
         rows[m.group(1)] = m.group(2)
-    links = [a["href"][1:] for a in page.tags("a")
-             if re.fullmatch(r"#p1-f\d+", a.get("href") or "")]
+    links = [
+        a["href"][1:] for a in page.tags("a") if re.fullmatch(r"#p1-f\d+", a.get("href") or "")
+    ]
     linked_rules = {rows[anchor] for anchor in links}
     # matrix (SEG002 row, SEG003 column), cascade (GOL001, GOL008), SWOT, budget (CON004)
     assert {"SEG002", "SEG003", "GOL001", "GOL008", "SWT002", "CON004"} <= linked_rules
-    matrix = html[html.index('id="p1-matrix"'):html.index('id="p1-cascade"')]
+    matrix = html[html.index('id="p1-matrix"') : html.index('id="p1-cascade"')]
     assert "PR-LABKIT" in matrix and 'class="nomatch"' in matrix
     assert "SEG-PHARMA" in matrix and "t empty" in matrix
-    cascade = html[html.index('id="p1-cascade"'):html.index('id="p1-swot"')]
+    cascade = html[html.index('id="p1-cascade"') : html.index('id="p1-swot"')]
     assert "node unit unaligned" in cascade and "node unit undelivered" in cascade
-    swot = html[html.index('id="p1-swot"'):html.index('id="p1-budget"')]
+    swot = html[html.index('id="p1-swot"') : html.index('id="p1-budget"')]
     assert "accepted risk" in swot and "Hedged by treasury" in swot
-    budget = html[html.index('id="p1-budget"'):]
+    budget = html[html.index('id="p1-budget"') :]
     assert "795,000 of 700,000: over by 95,000" in budget
     assert "2,960,000 of 2,800,000: over by 160,000" in budget
 
@@ -172,7 +183,7 @@ def test_unloadable_plan_is_listed_with_its_message(run_cli, tmp_path):
     assert result.returncode == 2
     page = Page(html)
     assert "errors" in page.ids and "ERROR" in " ".join(page.text)
-    errors = html[html.index('id="errors"'):]
+    errors = html[html.index('id="errors"') :]
     assert "bad.yaml:3:1" in errors and "segmnets" in errors
     assert "#error-1" in {a.get("href") for a in page.tags("a")}
 
@@ -181,14 +192,26 @@ def test_waived_and_baselined_findings_are_shown_as_such():
     ruleset = load_ruleset()
     result = Auditor(ruleset).audit(Target(SAMPLES / "acme-defects.yaml", "acme-defects.yaml"))
     findings = list(result.findings)
-    waiver = Waiver(rule=findings[0].rule, reason="agreed with the board", owner="cfo@acme",
-                    expires=datetime.date(2099, 1, 31), entity=findings[0].entity,
-                    source="strataudit.yaml:7")
+    waiver = Waiver(
+        rule=findings[0].rule,
+        reason="agreed with the board",
+        owner="cfo@acme",
+        expires=datetime.date(2099, 1, 31),
+        entity=findings[0].entity,
+        source="strataudit.yaml:7",
+    )
     findings[0] = dataclasses.replace(findings[0], waiver=waiver)
     findings[1] = dataclasses.replace(findings[1], baselined=True)
     result = dataclasses.replace(result, findings=tuple(findings))
-    report = Report((result,), (), (), judge([result], Severity.ERROR), ruleset, Severity.ERROR,
-                    unused_waivers=(waiver,))
+    report = Report(
+        (result,),
+        (),
+        (),
+        judge([result], Severity.ERROR),
+        ruleset,
+        Severity.ERROR,
+        unused_waivers=(waiver,),
+    )
     html = render(report)
     page = Page(html)
     text = " ".join(page.text)
@@ -283,7 +306,7 @@ def test_hostile_plan_strings_render_as_text(run_cli, tmp_path):
     assert text.count(SCRIPT_PAYLOAD) >= 8 and text.count(IMG_PAYLOAD) >= 6
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     for part in ("matrix", "cascade", "swot", "budget"):
-        section = html[html.index(f'id="p1-{part}"'):]
+        section = html[html.index(f'id="p1-{part}"') :]
         assert "&lt;script&gt;" in section[:200_000] or "&#34;&gt;&lt;img" in section[:200_000]
     # Findings from the included file name that file.
     assert re.search(r"hq\.yaml:\d+:\d+", text)
@@ -291,9 +314,16 @@ def test_hostile_plan_strings_render_as_text(run_cli, tmp_path):
 
 # --------------------------------------------------------------------------- (c) browser
 
-CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                  "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync")
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
 
 
 def chromium() -> str:
@@ -306,17 +336,27 @@ def chromium() -> str:
     pytest.skip("chromium is not installed (apt-get install -y chromium)")
 
 
-def browse(browser: str, page: Path, profile: Path, *flags: str,
-           ) -> subprocess.CompletedProcess[str]:
+def browse(
+    browser: str,
+    page: Path,
+    profile: Path,
+    *flags: str,
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *flags, page.as_uri()],
-        capture_output=True, text=True, timeout=180)
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
 
 
 def console_lines(stderr: str) -> list[str]:
     """What the page wrote to its console (log, errors, uncaught exceptions, CSP refusals)."""
-    return [line for line in stderr.splitlines()
-            if ":CONSOLE" in line or "Uncaught" in line or "Content Security Policy" in line]
+    return [
+        line
+        for line in stderr.splitlines()
+        if ":CONSOLE" in line or "Uncaught" in line or "Content Security Policy" in line
+    ]
 
 
 def test_console_check_sees_page_errors(tmp_path):
@@ -324,8 +364,9 @@ def test_console_check_sees_page_errors(tmp_path):
     browser = chromium()
     bad = tmp_path / "bad.html"
     bad.write_text("<!DOCTYPE html><p>x</p><script>console.error('canary'); nope();</script>")
-    run = browse(browser, bad, tmp_path / "profile", "--enable-logging=stderr", "--v=0",
-                 "--dump-dom")
+    run = browse(
+        browser, bad, tmp_path / "profile", "--enable-logging=stderr", "--v=0", "--dump-dom"
+    )
     lines = console_lines(run.stderr)
     assert any("canary" in line for line in lines), run.stderr[-2000:]
     assert any("Uncaught" in line for line in lines)
@@ -337,8 +378,9 @@ def test_report_in_headless_chromium(run_cli, tmp_path, plan):
     source = write_hostile(tmp_path) if plan == "hostile" else SAMPLES / plan
     _, html = audit_html(run_cli, tmp_path, str(source))
     report = tmp_path / "report.html"
-    run = browse(browser, report, tmp_path / "profile", "--enable-logging=stderr", "--v=0",
-                 "--dump-dom")
+    run = browse(
+        browser, report, tmp_path / "profile", "--enable-logging=stderr", "--v=0", "--dump-dom"
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     dom = run.stdout
     assert not console_lines(run.stderr), console_lines(run.stderr)
@@ -352,8 +394,13 @@ def test_report_in_headless_chromium(run_cli, tmp_path, plan):
     if plan == "hostile":
         return
     shot = tmp_path / "shot.png"
-    run = browse(browser, report, tmp_path / "profile", "--screenshot=" + str(shot),
-                 "--window-size=1400,2400")
+    run = browse(
+        browser,
+        report,
+        tmp_path / "profile",
+        "--screenshot=" + str(shot),
+        "--window-size=1400,2400",
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"

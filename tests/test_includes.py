@@ -37,14 +37,15 @@ def test_equal_values_in_two_files_are_no_conflict(run_cli):
 
 
 def test_a_bad_id_in_a_united_list_is_located_where_it_was_written(run_cli):
-    result = run_cli("audit", "--format", "json", "--select", "CON001",
-                     str(INC / "con" / "main.yaml"))
+    result = run_cli(
+        "audit", "--format", "json", "--select", "CON001", str(INC / "con" / "main.yaml")
+    )
     found = {f["detail"]: f["location"] for f in json.loads(result.stdout)["findings"]}
     hq = (INC / "con" / "hq.yaml").read_text().splitlines()
     for bad in ("SEG-NOPE", "W-GONE"):
         loc = found[bad]
         assert loc["file"].endswith("con/hq.yaml")
-        assert hq[loc["line"] - 1][loc["column"] - 1:].startswith(bad)
+        assert hq[loc["line"] - 1][loc["column"] - 1 :].startswith(bad)
 
 
 def test_directory_discovery_follows_block_style_includes(run_cli):
@@ -60,9 +61,11 @@ def test_no_output_may_overwrite_a_file_the_audit_read(run_cli, tmp_path):
     shutil.copytree(INC / "d1", tmp_path / "d1")
     corp = tmp_path / "d1" / "corporate.yaml"
     before = corp.read_bytes()
-    for args in (["-o", str(corp), str(tmp_path / "d1")],
-                 ["--write-baseline", str(corp), str(tmp_path / "d1" / "eu-plan.yaml")],
-                 ["--report", f"json={corp}", str(tmp_path / "d1" / "eu-plan.yaml")]):
+    for args in (
+        ["-o", str(corp), str(tmp_path / "d1")],
+        ["--write-baseline", str(corp), str(tmp_path / "d1" / "eu-plan.yaml")],
+        ["--report", f"json={corp}", str(tmp_path / "d1" / "eu-plan.yaml")],
+    ):
         result = run_cli("audit", *args)
         assert result.returncode == 2 and "input files" in result.stderr
     assert corp.read_bytes() == before

@@ -10,13 +10,17 @@ from strataudit.rulefile import load_ruleset
 
 RULESET = load_ruleset()
 AUDITOR = Auditor(RULESET)
-CASES = [(rule, kind, i) for rule in RULESET
-         for kind, items in (("fail", rule.spec.examples.fail), ("pass", rule.spec.examples.pass_))
-         for i in range(len(items))]
+CASES = [
+    (rule, kind, i)
+    for rule in RULESET
+    for kind, items in (("fail", rule.spec.examples.fail), ("pass", rule.spec.examples.pass_))
+    for i in range(len(items))
+]
 
 
-@pytest.mark.parametrize(("rule", "kind", "index"), CASES,
-                         ids=[f"{r.id}-{k}{i}" for r, k, i in CASES])
+@pytest.mark.parametrize(
+    ("rule", "kind", "index"), CASES, ids=[f"{r.id}-{k}{i}" for r, k, i in CASES]
+)
 def test_rule_example(rule, kind, index):
     outcomes = run_examples(AUDITOR, [rule], only=f"{kind}[{index}]")
     assert len(outcomes) == 1

@@ -36,16 +36,27 @@ def test_builtin_rules_test_passes(run_cli):
 def test_user_pack_runs_with_no_python(run_cli, tmp_path):
     pack = make_pack(tmp_path)
     assert run_cli("rules", "test", str(pack)).returncode == 0
-    result = run_cli("audit", "--rules", str(pack), "--select", "XPK001", "--format", "json",
-                     "--fail-on", "warning", str(SAMPLES / "acme-skeleton.yaml"))
+    result = run_cli(
+        "audit",
+        "--rules",
+        str(pack),
+        "--select",
+        "XPK001",
+        "--format",
+        "json",
+        "--fail-on",
+        "warning",
+        str(SAMPLES / "acme-skeleton.yaml"),
+    )
     report = json.loads(result.stdout)
     assert result.returncode == 1
     assert {f["rule"] for f in report["findings"]} == {"XPK001"}
 
 
 def test_misbehaving_pack_rule_is_reported(run_cli, tmp_path):
-    broken = PACK_RULE.read_text().replace("go_to_market: {missing: true}",
-                                           "go_to_market: {present: true}")
+    broken = PACK_RULE.read_text().replace(
+        "go_to_market: {missing: true}", "go_to_market: {present: true}"
+    )
     result = run_cli("rules", "test", str(make_pack(tmp_path, broken)))
     assert result.returncode == 1
     assert "FAIL XPK001 fail[0]" in result.stdout and "FAIL XPK001 pass[0]" in result.stdout
@@ -54,8 +65,10 @@ def test_misbehaving_pack_rule_is_reported(run_cli, tmp_path):
 def test_malformed_rule_file_names_file_line_and_field(run_cli, tmp_path):
     bad = PACK_RULE.read_text().replace("severity: warning", "severity: fatal")
     pack = make_pack(tmp_path, bad)
-    for args in (["rules", "test", str(pack)],
-                 ["audit", "--rules", str(pack), str(SAMPLES / "acme-2027.yaml")]):
+    for args in (
+        ["rules", "test", str(pack)],
+        ["audit", "--rules", str(pack), str(SAMPLES / "acme-2027.yaml")],
+    ):
         result = run_cli(*args)
         assert result.returncode == 2
         assert "XPK001.yaml:4:1" in result.stderr and "severity" in result.stderr
@@ -63,8 +76,10 @@ def test_malformed_rule_file_names_file_line_and_field(run_cli, tmp_path):
 
 
 def test_unknown_operator_and_unbound_reference_are_input_errors(run_cli, tmp_path):
-    for old, new, words in (("{missing: true}", "{absent_in: true}", "unknown operator"),
-                            ("{missing: true}", "$nobody.key", "no earlier pattern binds")):
+    for old, new, words in (
+        ("{missing: true}", "{absent_in: true}", "unknown operator"),
+        ("{missing: true}", "$nobody.key", "no earlier pattern binds"),
+    ):
         pack = make_pack(tmp_path, PACK_RULE.read_text().replace(old, new))
         result = run_cli("rules", "test", str(pack))
         assert result.returncode == 2, result.stdout
@@ -113,6 +128,11 @@ def test_a_pack_rule_finds_the_same_alone_or_with_the_catalogue(run_cli, tmp_pat
     found = []
     for extra in (["--select", "XPK101,XPK102"], []):
         result = run_cli("audit", "--rules", str(pack), "--format", "json", *extra, str(plan))
-        found.append(sorted(f["rule"] for f in json.loads(result.stdout)["findings"]
-                            if f["rule"].startswith("XPK")))
+        found.append(
+            sorted(
+                f["rule"]
+                for f in json.loads(result.stdout)["findings"]
+                if f["rule"].startswith("XPK")
+            )
+        )
     assert found[0] == found[1] == ["XPK101", "XPK102"]

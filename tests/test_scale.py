@@ -19,8 +19,9 @@ from conftest import ROOT
 
 
 def _generator():
-    spec = importlib.util.spec_from_file_location("strataudit_bench_generate",
-                                                  ROOT / "bench" / "generate.py")
+    spec = importlib.util.spec_from_file_location(
+        "strataudit_bench_generate", ROOT / "bench" / "generate.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses resolve annotations through sys.modules
@@ -42,8 +43,10 @@ def audit(run_cli, tmp_path, size: int, flavour: str):
 
 def diff(expected: Counter, got: Counter) -> str:
     missing, extra = expected - got, got - expected
-    return (f"{sum(missing.values())} missing {sorted(missing.items())[:15]}; "
-            f"{sum(extra.values())} extra {sorted(extra.items())[:15]}")
+    return (
+        f"{sum(missing.values())} missing {sorted(missing.items())[:15]}; "
+        f"{sum(extra.values())} extra {sorted(extra.items())[:15]}"
+    )
 
 
 def test_generator_is_deterministic_and_sized():

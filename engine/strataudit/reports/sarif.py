@@ -63,10 +63,16 @@ def camel_case(title: str) -> str:
 
 def rule_descriptor(rule: Rule) -> dict[str, Any]:
     spec = rule.spec
-    text = (f"{spec.title}\n\nWhy it matters: {spec.rationale.strip()}\n\n"
-            f"How to fix it: {spec.remediation.strip()}\n\nSource: {spec.source}")
-    properties: dict[str, Any] = {"category": spec.category, "scope": spec.scope,
-                                  "source": spec.source, "tags": [spec.category]}
+    text = (
+        f"{spec.title}\n\nWhy it matters: {spec.rationale.strip()}\n\n"
+        f"How to fix it: {spec.remediation.strip()}\n\nSource: {spec.source}"
+    )
+    properties: dict[str, Any] = {
+        "category": spec.category,
+        "scope": spec.scope,
+        "source": spec.source,
+        "tags": [spec.category],
+    }
     if spec.quote:
         properties["quote"] = spec.quote.strip()
     return {
@@ -85,37 +91,58 @@ def justification(waiver: Waiver) -> str:
 
 
 def suppression(waiver: Waiver) -> dict[str, Any]:
-    return {"kind": "external", "status": "accepted", "justification": justification(waiver),
-            "properties": {"owner": waiver.owner, "expires": waiver.expires.isoformat(),
-                           "rule": waiver.rule, "source": waiver.source}}
+    return {
+        "kind": "external",
+        "status": "accepted",
+        "justification": justification(waiver),
+        "properties": {
+            "owner": waiver.owner,
+            "expires": waiver.expires.isoformat(),
+            "rule": waiver.rule,
+            "source": waiver.source,
+        },
+    }
 
 
-def result(f: Finding, report: Report, rule_index: dict[str, int],
-           index: dict[str, int]) -> dict[str, Any]:
+def result(
+    f: Finding, report: Report, rule_index: dict[str, int], index: dict[str, int]
+) -> dict[str, Any]:
     loc = f.location
     out: dict[str, Any] = {"ruleId": f.rule}
     if f.rule in rule_index:
         out["ruleIndex"] = rule_index[f.rule]
-    out.update({
-        "level": level(f.severity),
-        "message": {"text": f.message},
-        "locations": [{
-            "physicalLocation": {
-                "artifactLocation": artifact_location(loc.file, index),
-                "region": {"startLine": max(loc.line, 1), "startColumn": max(loc.column, 1)},
-            },
-            "logicalLocations": [{"fullyQualifiedName": loc.path, "kind": "member"}],
-        }],
-        "partialFingerprints": {FINGERPRINT_KEY: f.fingerprint},
-    })
+    out.update(
+        {
+            "level": level(f.severity),
+            "message": {"text": f.message},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": artifact_location(loc.file, index),
+                        "region": {
+                            "startLine": max(loc.line, 1),
+                            "startColumn": max(loc.column, 1),
+                        },
+                    },
+                    "logicalLocations": [{"fullyQualifiedName": loc.path, "kind": "member"}],
+                }
+            ],
+            "partialFingerprints": {FINGERPRINT_KEY: f.fingerprint},
+        }
+    )
     if f.waiver is not None:
         out["suppressions"] = [suppression(f.waiver)]
     if report.baseline_file is not None:
         out["baselineState"] = "unchanged" if f.baselined else "new"
     out["properties"] = {
-        "plan": f.plan_id, "entity": f.entity, "category": f.category,
-        "severity": f.severity.label, "remediation": f.remediation,
-        "counted": f.counts, "waived": f.waiver is not None, "baselined": f.baselined,
+        "plan": f.plan_id,
+        "entity": f.entity,
+        "category": f.category,
+        "severity": f.severity.label,
+        "remediation": f.remediation,
+        "counted": f.counts,
+        "waived": f.waiver is not None,
+        "baselined": f.baselined,
     }
     return out
 
@@ -123,8 +150,7 @@ def result(f: Finding, report: Report, rule_index: dict[str, int],
 def _problem_location(problem: InputProblem, index: dict[str, int]) -> dict[str, Any]:
     physical: dict[str, Any] = {"artifactLocation": artifact_location(problem.file, index)}
     if problem.line is not None and problem.line >= 1:
-        physical["region"] = {"startLine": problem.line,
-                              "startColumn": max(problem.column or 1, 1)}
+        physical["region"] = {"startLine": problem.line, "startColumn": max(problem.column or 1, 1)}
     location: dict[str, Any] = {"physicalLocation": physical}
     if problem.path:
         location["logicalLocations"] = [{"fullyQualifiedName": problem.path, "kind": "member"}]
@@ -133,31 +159,50 @@ def _problem_location(problem: InputProblem, index: dict[str, int]) -> dict[str,
 
 def error_notification(problem: InputProblem, index: dict[str, int]) -> dict[str, Any]:
     text = problem.message + (f" (hint: {problem.hint})" if problem.hint else "")
-    return {"level": "error", "message": {"text": text},
-            "descriptor": {"id": "input-error"},
-            "locations": [_problem_location(problem, index)],
-            "properties": {"hint": problem.hint, "path": problem.path or None}}
+    return {
+        "level": "error",
+        "message": {"text": text},
+        "descriptor": {"id": "input-error"},
+        "locations": [_problem_location(problem, index)],
+        "properties": {"hint": problem.hint, "path": problem.path or None},
+    }
 
 
 _SOURCE = re.compile(r"^(?P<file>.+):(?P<line>[0-9]+)$")
 
 
 def waiver_notification(waiver: Waiver, kind: str, lvl: str) -> dict[str, Any]:
-    text = (f"{kind} waiver: {waiver.describe()}: {waiver.reason}" if kind == "unused" else
-            f"{kind} waiver: {waiver.describe()}: {waiver.reason}; "
-            "it no longer waives, its findings count again")
-    out: dict[str, Any] = {"level": lvl, "message": {"text": text},
-                           "descriptor": {"id": f"{kind}-waiver"},
-                           "associatedRule": {"id": waiver.rule},
-                           "properties": {"rule": waiver.rule, "entity": waiver.entity,
-                                          "path": waiver.path, "files": waiver.files,
-                                          "owner": waiver.owner, "reason": waiver.reason,
-                                          "expires": waiver.expires.isoformat()}}
+    text = (
+        f"{kind} waiver: {waiver.describe()}: {waiver.reason}"
+        if kind == "unused"
+        else f"{kind} waiver: {waiver.describe()}: {waiver.reason}; "
+        "it no longer waives, its findings count again"
+    )
+    out: dict[str, Any] = {
+        "level": lvl,
+        "message": {"text": text},
+        "descriptor": {"id": f"{kind}-waiver"},
+        "associatedRule": {"id": waiver.rule},
+        "properties": {
+            "rule": waiver.rule,
+            "entity": waiver.entity,
+            "path": waiver.path,
+            "files": waiver.files,
+            "owner": waiver.owner,
+            "reason": waiver.reason,
+            "expires": waiver.expires.isoformat(),
+        },
+    }
     m = _SOURCE.match(waiver.source)
     if m:
-        out["locations"] = [{"physicalLocation": {
-            "artifactLocation": {"uri": uri(m["file"])},
-            "region": {"startLine": max(int(m["line"]), 1)}}}]
+        out["locations"] = [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": uri(m["file"])},
+                    "region": {"startLine": max(int(m["line"]), 1)},
+                }
+            }
+        ]
     elif waiver.source:
         out["locations"] = [{"physicalLocation": {"artifactLocation": {"uri": uri(waiver.source)}}}]
     return out
@@ -190,7 +235,8 @@ def as_dict(report: Report) -> dict[str, Any]:
         "toolExecutionNotifications": [error_notification(e, index) for e in report.errors],
         "toolConfigurationNotifications": (
             [waiver_notification(w, "expired", "warning") for w in report.expired_waivers]
-            + [waiver_notification(w, "unused", "note") for w in report.unused_waivers]),
+            + [waiver_notification(w, "unused", "note") for w in report.unused_waivers]
+        ),
         "properties": {
             "verdict": report.verdict.verdict,
             "reasons": list(report.verdict.reasons),
@@ -200,28 +246,43 @@ def as_dict(report: Report) -> dict[str, Any]:
         },
     }
     run: dict[str, Any] = {
-        "tool": {"driver": {
-            "name": "strataudit",
-            "version": report.tool_version,
-            "rules": [rule_descriptor(r) for r in rules],
-            "properties": {"rulesVersion": report.rules_version},
-        }},
+        "tool": {
+            "driver": {
+                "name": "strataudit",
+                "version": report.tool_version,
+                "rules": [rule_descriptor(r) for r in rules],
+                "properties": {"rulesVersion": report.rules_version},
+            }
+        },
         "invocations": [invocation],
         "artifacts": artifacts,
         "columnKind": "unicodeCodePoints",
         "results": [result(f, report, rule_index, index) for f in report.findings],
         "properties": {
-            "plans": [{"file": r.file, "id": r.plan_id,
-                       "verdict": next((p.verdict for p in report.verdict.plans
-                                        if (p.file, p.plan_id) == (r.file, r.plan_id)), None)}
-                      for r in report.results],
+            "plans": [
+                {
+                    "file": r.file,
+                    "id": r.plan_id,
+                    "verdict": next(
+                        (
+                            p.verdict
+                            for p in report.verdict.plans
+                            if (p.file, p.plan_id) == (r.file, r.plan_id)
+                        ),
+                        None,
+                    ),
+                }
+                for r in report.results
+            ],
         },
     }
     if report.baseline_file is not None or report.resolved:
         # resolved entries have no location left, so they are not results (review tools such
         # as code scanning require one); they are listed with the baseline file instead
-        run["properties"]["baseline"] = {"file": report.baseline_file,
-                                         "resolved": [dict(e) for e in report.resolved]}
+        run["properties"]["baseline"] = {
+            "file": report.baseline_file,
+            "resolved": [dict(e) for e in report.resolved],
+        }
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
 

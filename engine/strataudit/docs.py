@@ -37,11 +37,19 @@ Flags {spec.title[0].lower() + spec.title[1:]}. Message: “{_placeholders(spec.
 
 
 def catalogue_markdown(ruleset: RuleSet) -> str:
-    head = ["# Rule catalogue", "",
-            "Generated from the rule files by `python -m strataudit.docs`; do not edit by hand.",
-            "", "| id | severity | category | title |", "|---|---|---|---|"]
-    head += [f"| [{r.id}](#{r.id.lower()}-{_anchor(r.spec.title)}) | {r.spec.severity} | "
-             f"{r.category} | {r.spec.title} |" for r in ruleset]
+    head = [
+        "# Rule catalogue",
+        "",
+        "Generated from the rule files by `python -m strataudit.docs`; do not edit by hand.",
+        "",
+        "| id | severity | category | title |",
+        "|---|---|---|---|",
+    ]
+    head += [
+        f"| [{r.id}](#{r.id.lower()}-{_anchor(r.spec.title)}) | {r.spec.severity} | "
+        f"{r.category} | {r.spec.title} |"
+        for r in ruleset
+    ]
     return "\n".join(head) + "\n\n" + "\n".join(rule_markdown(r) for r in ruleset)
 
 
@@ -49,14 +57,20 @@ def facts_markdown() -> str:
     """The fact kinds and fields rules can match (from facts.FACT_KINDS, so it cannot drift)."""
     from strataudit.facts import COMMON, FACT_KINDS
 
-    out = ["# Fact kinds", "",
-           "Generated from `engine/facts.py` by `python -m strataudit.docs`; do not edit by hand.",
-           "", "Every fact has `type` (its kind) and, for entities, "
-           + ", ".join(f"`{k}` ({v})" for k, v in COMMON.items())
-           + ". A field that is missing in the plan (absent, null, blank, empty) is left out "
-           "of the fact: test it with `missing: true`. Dates are numbers `YYYYMMDD`. "
-           "`label`, `path` and `expects_label` are for messages only: they are not sent to "
-           "the engine, and a rule's `where` cannot test them.", ""]
+    out = [
+        "# Fact kinds",
+        "",
+        "Generated from `engine/strataudit/facts.py` by `python -m strataudit.docs`; "
+        "do not edit by hand.",
+        "",
+        "Every fact has `type` (its kind) and, for entities, "
+        + ", ".join(f"`{k}` ({v})" for k, v in COMMON.items())
+        + ". A field that is missing in the plan (absent, null, blank, empty) is left out "
+        "of the fact: test it with `missing: true`. Dates are numbers `YYYYMMDD`. "
+        "`label`, `path` and `expects_label` are for messages only: they are not sent to "
+        "the engine, and a rule's `where` cannot test them.",
+        "",
+    ]
     for kind, (what, fields) in FACT_KINDS.items():
         out += [f"## `{kind}`", "", what[0].upper() + what[1:] + ".", ""]
         if fields:
@@ -66,8 +80,10 @@ def facts_markdown() -> str:
     return "\n".join(out)
 
 
-GENERATED = {"docs/rules.md": lambda rs: catalogue_markdown(rs),
-             "docs/facts.md": lambda rs: facts_markdown()}
+GENERATED = {
+    "docs/rules.md": lambda rs: catalogue_markdown(rs),
+    "docs/facts.md": lambda rs: facts_markdown(),
+}
 
 
 def main() -> None:

@@ -38,8 +38,18 @@ class Severity(enum.IntEnum):
         return cls[text.upper()]
 
 
-CATEGORIES = ("structure", "goals", "segmentation", "swot", "value", "market", "actions",
-              "consistency", "audiences", "collaboration")
+CATEGORIES = (
+    "structure",
+    "goals",
+    "segmentation",
+    "swot",
+    "value",
+    "market",
+    "actions",
+    "consistency",
+    "audiences",
+    "collaboration",
+)
 
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
 RuleId = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9]*[0-9]{3}$")]
@@ -154,9 +164,9 @@ def fact_types(pattern: Pattern) -> list[str]:
 
 def builtin_rules_dir() -> Path:
     """The catalogue shipped inside the installed package (`strataudit/rules`)."""
-    import strataudit.rules as pkg
+    import importlib.resources
 
-    return Path(pkg.__file__).parent
+    return Path(str(importlib.resources.files("strataudit.rules")))
 
 
 def load_rule_file(path: Path, display: str, builtin: bool) -> Rule:
@@ -171,6 +181,7 @@ def load_rule_file(path: Path, display: str, builtin: bool) -> Rule:
 
 def _check_semantics(spec: RuleSpec, doc: Document) -> None:
     """What the schema cannot say: the subject, the category, names used before they are bound."""
+
     def fail(raw: tuple[str | int, ...], message: str, hint: str) -> InputError:
         mark = doc.mark_of(raw)
         return input_error(doc.file, mark.line, mark.column, message, hint, ".".join(map(str, raw)))
@@ -180,16 +191,23 @@ def _check_semantics(spec: RuleSpec, doc: Document) -> None:
         patterns = [*spec.match, *case.match]
         where: tuple[str | int, ...] = ("match",) if spec.match else ("cases", c, "match")
         if not patterns or patterns[0].as_ != "subject" or patterns[0].absent:
-            raise fail(where, "the first pattern must be `as: subject`",
-                       "start `match` (or each case's `match`) with the fact the finding is "
-                       "about, named `as: subject`")
+            raise fail(
+                where,
+                "the first pattern must be `as: subject`",
+                "start `match` (or each case's `match`) with the fact the finding is "
+                "about, named `as: subject`",
+            )
         names: set[str] = set()
         for i, pattern in enumerate(patterns):
-            raw = ("match", i) if i < len(spec.match) else ("cases", c, "match",
-                                                             i - len(spec.match))
+            raw = (
+                ("match", i) if i < len(spec.match) else ("cases", c, "match", i - len(spec.match))
+            )
             if not isinstance(pattern.fact, str) and not pattern.absent:
-                raise fail(raw, "a list of fact kinds is allowed only with `absent`",
-                           "write one rule case per kind instead")
+                raise fail(
+                    raw,
+                    "a list of fact kinds is allowed only with `absent`",
+                    "write one rule case per kind instead",
+                )
             _check_refs(pattern, names, lambda m, h, raw=raw: fail(raw, m, h))
             if pattern.as_ and not pattern.absent:
                 names.add(pattern.as_)
@@ -197,29 +215,42 @@ def _check_semantics(spec: RuleSpec, doc: Document) -> None:
         names = set()
         for i, pattern in enumerate(derivation.when):
             if pattern.absent or not isinstance(pattern.fact, str):
-                raise fail(("derive", d, "when", i),
-                           "a derivation matches one kind of fact per pattern, never `absent`",
-                           "derive from positive matches only; put the absence in `match`")
-            _check_refs(pattern, names,
-                        lambda m, h, d=d, i=i: fail(("derive", d, "when", i), m, h))
+                raise fail(
+                    ("derive", d, "when", i),
+                    "a derivation matches one kind of fact per pattern, never `absent`",
+                    "derive from positive matches only; put the absence in `match`",
+                )
+            _check_refs(pattern, names, lambda m, h, d=d, i=i: fail(("derive", d, "when", i), m, h))
             if pattern.as_:
                 names.add(pattern.as_)
         if not isinstance(derivation.assert_.get("fact"), str):
-            raise fail(("derive", d, "assert"), "`assert` must name the derived `fact:`",
-                       "write `assert: {fact: my_fact, field: $pattern.field}`")
+            raise fail(
+                ("derive", d, "assert"),
+                "`assert` must name the derived `fact:`",
+                "write `assert: {fact: my_fact, field: $pattern.field}`",
+            )
         for key, value in derivation.assert_.items():
             where = ("derive", d, "assert", key)
             if isinstance(value, (dict, list)):
-                raise fail(where, "a derived field holds one value (text, number, true/false)",
-                           "derive one fact per value; the engine cannot match inside lists")
+                raise fail(
+                    where,
+                    "a derived field holds one value (text, number, true/false)",
+                    "derive one fact per value; the engine cannot match inside lists",
+                )
             if isinstance(value, str) and value.startswith("$") and not value.startswith("$$"):
                 name, _, attr = value[1:].partition(".")
                 if name not in names:
-                    raise fail(where, f"`{value}` refers to `{name}`, which no pattern binds",
-                               "bind it with `as:` in this derivation's `when`")
+                    raise fail(
+                        where,
+                        f"`{value}` refers to `{name}`, which no pattern binds",
+                        "bind it with `as:` in this derivation's `when`",
+                    )
                 if attr in _display_fields():
-                    raise fail(where, f"`{value}`: {attr} is for messages only",
-                               "derive from ids and fields, not labels or paths")
+                    raise fail(
+                        where,
+                        f"`{value}`: {attr} is for messages only",
+                        "derive from ids and fields, not labels or paths",
+                    )
 
 
 def _display_fields() -> frozenset[str]:
@@ -233,11 +264,15 @@ def _check_refs(pattern: Pattern, bound: set[str], fail: Any) -> None:
 
     display = _display_fields()
     shown = [f for f in pattern.where if f in display] + [
-        v for v in _values(pattern.where) if isinstance(v, str) and v.startswith("$")
-        and v.rpartition(".")[2] in display]
+        v
+        for v in _values(pattern.where)
+        if isinstance(v, str) and v.startswith("$") and v.rpartition(".")[2] in display
+    ]
     if shown:
-        raise fail(f"`{shown[0]}`: {', '.join(sorted(display))} are for messages only",
-                   "match on ids and fields; use labels and paths in `message`")
+        raise fail(
+            f"`{shown[0]}`: {', '.join(sorted(display))} are for messages only",
+            "match on ids and fields; use labels and paths in `message`",
+        )
     try:
         compile_pattern(pattern, anchor="t_trigger")  # compiled for its errors only
     except GrammarError as exc:
@@ -246,8 +281,10 @@ def _check_refs(pattern: Pattern, bound: set[str], fail: Any) -> None:
         if isinstance(value, str) and value.startswith("$") and not value.startswith("$$"):
             name = value[1:].split(".", 1)[0]
             if name not in bound:
-                raise fail(f"`{value}` refers to `{name}`, which no earlier pattern binds",
-                           "bind it with `as:` on an earlier (non-absent) pattern")
+                raise fail(
+                    f"`{value}` refers to `{name}`, which no earlier pattern binds",
+                    "bind it with `as:` on an earlier (non-absent) pattern",
+                )
 
 
 def _values(where: dict[str, Any]) -> list[Any]:
@@ -276,11 +313,13 @@ class RuleSet:
 
     def select(self, select: tuple[str, ...] = (), ignore: tuple[str, ...] = ()) -> RuleSet:
         """Keep rules named by id or category in `select` (all if empty), minus `ignore`."""
+
         def named(rule: Rule, names: tuple[str, ...]) -> bool:
             return any(n.upper() == rule.id or n.lower() == rule.category for n in names)
 
-        return RuleSet([r for r in self.rules
-                        if (not select or named(r, select)) and not named(r, ignore)])
+        return RuleSet(
+            [r for r in self.rules if (not select or named(r, select)) and not named(r, ignore)]
+        )
 
     def with_severities(self, overrides: dict[str, str]) -> RuleSet:
         """Per-rule severity overrides from the config; `off` drops the rule."""
@@ -290,8 +329,9 @@ class RuleSet:
             if level == "off":
                 continue
             if level is not None:
-                rule = Rule(rule.spec.model_copy(update={"severity": level}), rule.file,
-                            rule.builtin)
+                rule = Rule(
+                    rule.spec.model_copy(update={"severity": level}), rule.file, rule.builtin
+                )
             rules.append(rule)
         return RuleSet(rules)
 
@@ -299,8 +339,13 @@ class RuleSet:
 def load_pack(directory: Path, builtin: bool = False) -> list[Rule]:
     """Every `*.yaml` rule file under `directory`, in a stable order."""
     if not directory.is_dir():
-        raise input_error(str(directory), None, None, "rule pack directory not found",
-                          "point --rules at a directory of rule files (*.yaml)")
+        raise input_error(
+            str(directory),
+            None,
+            None,
+            "rule pack directory not found",
+            "point --rules at a directory of rule files (*.yaml)",
+        )
     files = sorted(p for p in directory.rglob("*.yaml") if p.is_file())
     display = (lambda p: f"rules/{p.relative_to(directory)}") if builtin else str
     return [load_rule_file(p, display(p), builtin) for p in files]
@@ -313,28 +358,47 @@ def load_ruleset(extra_packs: tuple[Path, ...] = ()) -> RuleSet:
     for pack in extra_packs:
         for rule in load_pack(pack):
             if rule.id in seen:
-                raise input_error(rule.file, 1, 1,
-                                  f"rule id {rule.id} is already used by {seen[rule.id].file}",
-                                  "give the pack's rule its own id (ids are permanent)")
+                raise input_error(
+                    rule.file,
+                    1,
+                    1,
+                    f"rule id {rule.id} is already used by {seen[rule.id].file}",
+                    "give the pack's rule its own id (ids are permanent)",
+                )
             seen[rule.id] = rule
             rules.append(rule)
     return RuleSet(rules)
 
 
-def check_known_ids(names: Iterable[str], ruleset: RuleSet, where: str,
-                    lines: dict[str, tuple[int, int]] | None = None) -> None:
+def check_known_ids(
+    names: Iterable[str],
+    ruleset: RuleSet,
+    where: str,
+    lines: dict[str, tuple[int, int]] | None = None,
+) -> None:
     """Every name given to select, ignore, severity or a waiver is a rule id or a category of
     the loaded rules (`where`: the option, or the config file with `lines` of each name)."""
     categories = {r.category for r in ruleset}
     for name in names:
         if name.upper() not in ruleset.by_id and name.lower() not in categories:
             line, column = (lines or {}).get(name, (None, None))
-            raise input_error(where, line, column, f"`{name}` is neither a rule id nor a category",
-                              "see `strataudit rules list` for ids and categories")
+            raise input_error(
+                where,
+                line,
+                column,
+                f"`{name}` is neither a rule id nor a category",
+                "see `strataudit rules list` for ids and categories",
+            )
 
 
 def description(rule: Rule) -> dict[str, Any]:
     spec = rule.spec
-    return {"id": spec.id, "title": spec.title, "severity": spec.severity,
-            "category": spec.category, "scope": spec.scope, "source": spec.source,
-            "file": rule.file}
+    return {
+        "id": spec.id,
+        "title": spec.title,
+        "severity": spec.severity,
+        "category": spec.category,
+        "scope": spec.scope,
+        "source": spec.source,
+        "file": rule.file,
+    }

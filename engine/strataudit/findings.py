@@ -65,12 +65,18 @@ class Finding:
         return self.waiver is None and not self.baselined
 
     def sort_key(self) -> tuple[str, int, str, int, str]:
-        return (self.location.file, self.location.line, self.rule, self.location.column,
-                self.location.path)
+        return (
+            self.location.file,
+            self.location.line,
+            self.rule,
+            self.location.column,
+            self.location.path,
+        )
 
 
-def fingerprint(rule: str, plan_id: str, entity: str | None, path: str,
-                detail: str | None = None) -> str:
+def fingerprint(
+    rule: str, plan_id: str, entity: str | None, path: str, detail: str | None = None
+) -> str:
     """Stable across moved lines and reworded messages: rule, plan, entity, path (+ detail)."""
     text = "\x1f".join((rule, plan_id, entity or "", path, detail or ""))
     return hashlib.sha256(text.encode()).hexdigest()[:32]
@@ -81,6 +87,7 @@ _FIELD = re.compile(r"\{([a-z_][a-z0-9_]*)(?:\.([a-z_][a-z0-9_]*))?\}")
 
 def render(template: str, facts: dict[str, dict[str, Any]], extra: dict[str, str]) -> str:
     """Fill `{subject.label}`, `{items}`...; an unknown name renders as `?` (never raises)."""
+
     def one(m: re.Match[str]) -> str:
         name, attr = m.group(1), m.group(2)
         if attr is None:
@@ -88,6 +95,7 @@ def render(template: str, facts: dict[str, dict[str, Any]], extra: dict[str, str
         fact = facts.get(binding(name))
         value = fact.get(attr) if fact else None
         return "?" if value is None else _text(value, attr)
+
     return _FIELD.sub(one, template)
 
 
@@ -122,8 +130,11 @@ def _steps(dotted: str) -> PlanPath:
 
 def _match_order(match: Match) -> tuple[str, int, tuple[str, ...]]:
     """Rule, case, then the matched facts' paths: independent of the engine's firing order."""
-    return (match.rule_id, match.case_index,
-            tuple(str(match.facts[k].get("path", "")) for k in sorted(match.facts)))
+    return (
+        match.rule_id,
+        match.case_index,
+        tuple(str(match.facts[k].get("path", "")) for k in sorted(match.facts)),
+    )
 
 
 @dataclass
@@ -134,14 +145,20 @@ class _Pending:
     items: list[str]
 
 
-def build_findings(matches: list[Match], ruleset: RuleSet, base: FactBase, locator: Locator,
-                   plan_id: str) -> list[Finding]:
+def build_findings(
+    matches: list[Match], ruleset: RuleSet, base: FactBase, locator: Locator, plan_id: str
+) -> list[Finding]:
     """Merge matches by identity (rule, entity, detail) and make one finding of each."""
     pending: dict[tuple[str, str | None, str | None], _Pending] = {}
     # The engine saw facts without their display fields: give messages the whole fact back.
-    matches = [Match(m.rule_id, m.case_index,
-                     {name: {**base.by_id.get(f.get("fid", ""), {}), **f}
-                      for name, f in m.facts.items()}) for m in matches]
+    matches = [
+        Match(
+            m.rule_id,
+            m.case_index,
+            {name: {**base.by_id.get(f.get("fid", ""), {}), **f} for name, f in m.facts.items()},
+        )
+        for m in matches
+    ]
     for match in sorted(matches, key=_match_order):
         rule = ruleset.by_id[match.rule_id]
         spec = rule.spec
@@ -161,13 +178,20 @@ def build_findings(matches: list[Match], ruleset: RuleSet, base: FactBase, locat
     for entry in pending.values():
         if entry.rule.spec.item and not any(c.label for c in entry.rule.cases()):
             entry.items.sort()  # joined facts, not cases: plan order must not show through
-    findings = [_finding(p, base, locator, plan_id, ident[1], ident[2])
-                for ident, p in pending.items()]
+    findings = [
+        _finding(p, base, locator, plan_id, ident[1], ident[2]) for ident, p in pending.items()
+    ]
     return sorted(findings, key=Finding.sort_key)
 
 
-def _finding(p: _Pending, base: FactBase, locator: Locator, plan_id: str,
-             entity: str | None, detail: str | None) -> Finding:
+def _finding(
+    p: _Pending,
+    base: FactBase,
+    locator: Locator,
+    plan_id: str,
+    entity: str | None,
+    detail: str | None,
+) -> Finding:
     spec = p.rule.spec
     case = p.rule.cases()[p.case_index]
     subject = p.facts.get(binding("subject"), {})
@@ -186,9 +210,18 @@ def _finding(p: _Pending, base: FactBase, locator: Locator, plan_id: str,
     items = ", ".join(p.items)
     message = render(spec.message, p.facts, {"items": items, "detail": detail or ""})
     return Finding(
-        rule=spec.id, severity=p.rule.severity, category=spec.category, message=message,
-        location=location, entity=entity,
+        rule=spec.id,
+        severity=p.rule.severity,
+        category=spec.category,
+        message=message,
+        location=location,
+        entity=entity,
         fingerprint=fingerprint(spec.id, plan_id, entity, location.path, detail),
-        rationale=spec.rationale.strip(), remediation=spec.remediation.strip(),
-        source=spec.source, title=spec.title, plan_id=plan_id, detail=detail,
-        items=tuple(p.items))
+        rationale=spec.rationale.strip(),
+        remediation=spec.remediation.strip(),
+        source=spec.source,
+        title=spec.title,
+        plan_id=plan_id,
+        detail=detail,
+        items=tuple(p.items),
+    )

@@ -149,8 +149,11 @@ def _discover_dir(directory: Path, found: Discovery) -> None:
         if "strataudit" not in text:
             found.skipped.append(display_name(path))
             continue
-        if not path.name.endswith(".json") and _TOP_KEY.search(text) and \
-                text.count("include") == len(_NO_INCLUDE.findall(text)):
+        if (
+            not path.name.endswith(".json")
+            and _TOP_KEY.search(text)
+            and text.count("include") == len(_NO_INCLUDE.findall(text))
+        ):
             plans.append(path)
             continue
         try:
@@ -171,9 +174,13 @@ def _discover_dir(directory: Path, found: Discovery) -> None:
             found.targets.append(Target(path, display_name(path)))
 
 
-def audit_targets(ruleset: RuleSet, targets: list[Target], jobs: int = 1,
-                  done: Callable[[int], object] | None = None,
-                  keep_plans: bool = True) -> list[PlanResult]:
+def audit_targets(
+    ruleset: RuleSet,
+    targets: list[Target],
+    jobs: int = 1,
+    done: Callable[[int], object] | None = None,
+    keep_plans: bool = True,
+) -> list[PlanResult]:
     """Audit every target, in order; with jobs > 1, in that many processes (a durable-rules
     Host is not thread-safe, so parallel audits get a process, and an engine, each).
     `done(1)` is called after each plan (a progress bar). Workers send the plan models back
@@ -189,8 +196,9 @@ def audit_targets(ruleset: RuleSet, targets: list[Target], jobs: int = 1,
     from concurrent.futures import ProcessPoolExecutor
 
     chunk = max(1, min(32, len(targets) // (jobs * 8)))
-    with ProcessPoolExecutor(jobs, initializer=_init_worker,
-                             initargs=(ruleset, keep_plans)) as pool:
+    with ProcessPoolExecutor(
+        jobs, initializer=_init_worker, initargs=(ruleset, keep_plans)
+    ) as pool:
         for result in pool.map(_audit_in_worker, targets, chunksize=chunk):
             results.append(result)
             if done:

@@ -97,14 +97,20 @@ def _script_hash(script: str) -> str:
     return "sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
 
 
-CSP = ("default-src 'none'; script-src '{script}'; style-src 'unsafe-inline'; img-src data:; "
-       "base-uri 'none'; form-action 'none'")
+CSP = (
+    "default-src 'none'; script-src '{script}'; style-src 'unsafe-inline'; img-src data:; "
+    "base-uri 'none'; form-action 'none'"
+)
 
 # Findings that a picture links to, by what it draws.
 SEG_PRODUCT, SEG_TARGET = "SEG002", "SEG003"
 OVER_BUDGET = "CON004"
-SWOT_RULES = {"strengths": "SWT004", "weaknesses": "SWT002", "opportunities": "SWT005",
-              "threats": "SWT003"}
+SWOT_RULES = {
+    "strengths": "SWT004",
+    "weaknesses": "SWT002",
+    "opportunities": "SWT005",
+    "threats": "SWT003",
+}
 
 
 def _number(value: float | None) -> str:
@@ -173,14 +179,31 @@ def _finding_view(f: Finding, anchor: str, plan_file: str) -> dict[str, Any]:
     waiver = None
     if f.waiver is not None:
         w = f.waiver
-        waiver = {"owner": w.owner, "reason": w.reason, "expires": w.expires.isoformat(),
-                  "source": w.source, "describe": w.describe()}
+        waiver = {
+            "owner": w.owner,
+            "reason": w.reason,
+            "expires": w.expires.isoformat(),
+            "source": w.source,
+            "describe": w.describe(),
+        }
     return {
-        "anchor": anchor, "rule": f.rule, "title": f.title, "severity": f.severity.label,
-        "category": f.category, "message": f.message, "file": loc.file, "line": loc.line,
-        "column": loc.column, "path": loc.path, "included": loc.file != plan_file,
-        "entity": f.entity, "remediation": f.remediation, "rationale": f.rationale,
-        "waiver": waiver, "baselined": f.baselined, "status": _status(f),
+        "anchor": anchor,
+        "rule": f.rule,
+        "title": f.title,
+        "severity": f.severity.label,
+        "category": f.category,
+        "message": f.message,
+        "file": loc.file,
+        "line": loc.line,
+        "column": loc.column,
+        "path": loc.path,
+        "included": loc.file != plan_file,
+        "entity": f.entity,
+        "remediation": f.remediation,
+        "rationale": f.rationale,
+        "waiver": waiver,
+        "baselined": f.baselined,
+        "status": _status(f),
     }
 
 
@@ -206,26 +229,36 @@ def _matrix(plan: Plan, links: FindingLinks) -> dict[str, Any]:
         for sid in set(p.segments or []):
             offered[sid] += 1
     for s in [*targets, *others]:
-        columns.append({
-            "id": s.id, "name": s.name, "label": _clip(s.name, 28), "target": bool(s.target),
-            "priority": _number(s.priority) if s.priority is not None else None,
-            "products": offered.get(s.id, 0),
-            "finding": links.get(SEG_TARGET, s.id) if s.target else None,
-        })
+        columns.append(
+            {
+                "id": s.id,
+                "name": s.name,
+                "label": _clip(s.name, 28),
+                "target": bool(s.target),
+                "priority": _number(s.priority) if s.priority is not None else None,
+                "products": offered.get(s.id, 0),
+                "finding": links.get(SEG_TARGET, s.id) if s.target else None,
+            }
+        )
     rows = []
     unknown_any = False
     for p in products:
         listed = list(dict.fromkeys(p.segments or []))
         unknown = [sid for sid in listed if sid not in seg_ids]
         unknown_any = unknown_any or bool(unknown)
-        rows.append({
-            "id": p.id, "name": p.name, "kind": p.kind, "unit": p.unit,
-            "cells": [c["id"] in listed for c in columns],
-            "targets": sum(1 for c in columns if c["target"] and c["id"] in listed),
-            "unknown": unknown, "finding": links.get(SEG_PRODUCT, p.id),
-        })
-    return {"columns": columns, "rows": rows, "unknown": unknown_any,
-            "targets": len(targets)}
+        rows.append(
+            {
+                "id": p.id,
+                "name": p.name,
+                "kind": p.kind,
+                "unit": p.unit,
+                "cells": [c["id"] in listed for c in columns],
+                "targets": sum(1 for c in columns if c["target"] and c["id"] in listed),
+                "unknown": unknown,
+                "finding": links.get(SEG_PRODUCT, p.id),
+            }
+        )
+    return {"columns": columns, "rows": rows, "unknown": unknown_any, "targets": len(targets)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -245,20 +278,36 @@ def _swot(plan: Plan, links: FindingLinks) -> list[dict[str, Any]] | None:
         for ref in dict.fromkeys((p.positioning.strengths or []) if p.positioning else []):
             cited[ref].append({"id": p.id, "title": p.name})
     out = []
-    for kind, title in (("strengths", "Strengths"), ("weaknesses", "Weaknesses"),
-                        ("opportunities", "Opportunities"), ("threats", "Threats")):
+    for kind, title in (
+        ("strengths", "Strengths"),
+        ("weaknesses", "Weaknesses"),
+        ("opportunities", "Opportunities"),
+        ("threats", "Threats"),
+    ):
         items = []
         for item in getattr(a, kind) or []:
             actions = by_item.get(item.id, [])
             products = cited.get(item.id, []) if kind == "strengths" else []
             risk = getattr(item, "accepted_risk", None)
-            items.append({
-                "id": item.id, "text": item.text, "actions": actions, "products": products,
-                "accepted_risk": risk, "addressed": bool(actions or products),
-                "finding": links.get(SWOT_RULES[kind], item.id),
-            })
-        out.append({"kind": kind, "title": title, "items": items,
-                    "open": sum(1 for i in items if not i["addressed"] and not i["accepted_risk"])})
+            items.append(
+                {
+                    "id": item.id,
+                    "text": item.text,
+                    "actions": actions,
+                    "products": products,
+                    "accepted_risk": risk,
+                    "addressed": bool(actions or products),
+                    "finding": links.get(SWOT_RULES[kind], item.id),
+                }
+            )
+        out.append(
+            {
+                "kind": kind,
+                "title": title,
+                "items": items,
+                "open": sum(1 for i in items if not i["addressed"] and not i["accepted_risk"]),
+            }
+        )
     return out
 
 
@@ -272,8 +321,9 @@ def _bar(budget: float | None, spend: float, scale: float) -> dict[str, Any]:
     over = budget is not None and spend > budget
     return {
         "budget_w": round((budget or 0) * scale, 1) if budget is not None else None,
-        "spend_w": round(min(spend, budget) * scale if over and budget is not None
-                         else spend * scale, 1),
+        "spend_w": round(
+            min(spend, budget) * scale if over and budget is not None else spend * scale, 1
+        ),
         "over_x": round((budget or 0) * scale, 1),
         "over_w": round((spend - (budget or 0)) * scale, 1) if over else 0,
         "over": over,
@@ -323,15 +373,23 @@ def _budget(plan: Plan, links: FindingLinks) -> dict[str, Any] | None:
         cost = spend.get(u.id, 0.0)
         bar = _bar(u.budget, cost, scale)
         share = f"{cost / u.budget:.0%}" if u.budget else None
-        rows.append({
-            "id": u.id, "name": u.name, "depth": depth,
-            "label": fit(u.name, BAR_LABEL_W - 24 - 14 * depth - text_width(u.id, 11), 12.5),
-            "parent": names.get(u.parent) if u.parent in unit_ids else None,
-            "budget": _number(u.budget) if u.budget is not None else None,
-            "spend": _number(cost), "actions": count.get(u.id, 0), "share": share,
-            "delta": _number(abs(cost - (u.budget or 0))) if u.budget is not None else None,
-            "y": i * BAR_ROW, **bar, "finding": links.get(OVER_BUDGET, u.id),
-        })
+        rows.append(
+            {
+                "id": u.id,
+                "name": u.name,
+                "depth": depth,
+                "label": fit(u.name, BAR_LABEL_W - 24 - 14 * depth - text_width(u.id, 11), 12.5),
+                "parent": names.get(u.parent) if u.parent in unit_ids else None,
+                "budget": _number(u.budget) if u.budget is not None else None,
+                "spend": _number(cost),
+                "actions": count.get(u.id, 0),
+                "share": share,
+                "delta": _number(abs(cost - (u.budget or 0))) if u.budget is not None else None,
+                "y": i * BAR_ROW,
+                **bar,
+                "finding": links.get(OVER_BUDGET, u.id),
+            }
+        )
     corporate = None
     if corp_budget is not None or top_units or loose:
         cpeak = max(1.0, corp_budget or 0, top_cost)
@@ -341,27 +399,48 @@ def _budget(plan: Plan, links: FindingLinks) -> dict[str, Any] | None:
         for u in top_units:
             if u.budget:
                 w = u.budget * cscale
-                parts.append({"x": round(x, 1), "w": round(w, 1), "title":
-                              f"{u.name} ({u.id}): {_number(u.budget)}", "loose": False})
+                parts.append(
+                    {
+                        "x": round(x, 1),
+                        "w": round(w, 1),
+                        "title": f"{u.name} ({u.id}): {_number(u.budget)}",
+                        "loose": False,
+                    }
+                )
                 x += w
         if loose_cost:
             w = loose_cost * cscale
-            parts.append({"x": round(x, 1), "w": round(w, 1), "loose": True, "title":
-                          f"Actions with no unit: {_number(loose_cost)}"})
+            parts.append(
+                {
+                    "x": round(x, 1),
+                    "w": round(w, 1),
+                    "loose": True,
+                    "title": f"Actions with no unit: {_number(loose_cost)}",
+                }
+            )
         corporate = {
             "budget": _number(corp_budget) if corp_budget is not None else None,
             "budget_w": round(corp_budget * cscale, 1) if corp_budget is not None else None,
-            "total": _number(top_cost), "over": corp_budget is not None and top_cost > corp_budget,
-            "delta": _number(abs(top_cost - (corp_budget or 0))), "parts": parts,
-            "breakdown": [{"name": u.name, "id": u.id, "budget": _number(u.budget)}
-                          for u in top_units],
-            "loose": _number(loose_cost), "loose_count": len(loose),
+            "total": _number(top_cost),
+            "over": corp_budget is not None and top_cost > corp_budget,
+            "delta": _number(abs(top_cost - (corp_budget or 0))),
+            "parts": parts,
+            "breakdown": [
+                {"name": u.name, "id": u.id, "budget": _number(u.budget)} for u in top_units
+            ],
+            "loose": _number(loose_cost),
+            "loose_count": len(loose),
             "finding": links.get(OVER_BUDGET, None),
         }
     return {
-        "rows": rows, "corporate": corporate,
-        "label_w": BAR_LABEL_W, "bar_w": BAR_W, "value_w": BAR_VALUE_W, "row_h": BAR_ROW,
-        "width": BAR_LABEL_W + BAR_W + BAR_VALUE_W, "height": max(1, len(rows)) * BAR_ROW + 4,
+        "rows": rows,
+        "corporate": corporate,
+        "label_w": BAR_LABEL_W,
+        "bar_w": BAR_W,
+        "value_w": BAR_VALUE_W,
+        "row_h": BAR_ROW,
+        "width": BAR_LABEL_W + BAR_W + BAR_VALUE_W,
+        "height": max(1, len(rows)) * BAR_ROW + 4,
     }
 
 
@@ -369,8 +448,9 @@ def _budget(plan: Plan, links: FindingLinks) -> dict[str, Any] | None:
 # The page
 
 
-def _plan_view(index: int, result: PlanResult, report: Report,
-               verdicts: dict[tuple[str, str | None], Any]) -> dict[str, Any]:
+def _plan_view(
+    index: int, result: PlanResult, report: Report, verdicts: dict[tuple[str, str | None], Any]
+) -> dict[str, Any]:
     prefix = f"p{index}"
     order = sorted(result.findings, key=lambda f: (-f.severity, *f.sort_key()))
     links = FindingLinks()
@@ -390,19 +470,33 @@ def _plan_view(index: int, result: PlanResult, report: Report,
     includes = [d.file for d in loaded.documents[1:]] if loaded is not None else []
     counted = [f for f in result.findings if f.counts]
     return {
-        "index": index, "anchor": f"plan-{index}", "prefix": prefix, "file": result.file,
+        "index": index,
+        "anchor": f"plan-{index}",
+        "prefix": prefix,
+        "file": result.file,
         "id": result.plan_id,
         "title": (header.title if header is not None else None) or result.plan_id,
-        "header": header, "period": period, "includes": includes,
+        "header": header,
+        "period": period,
+        "includes": includes,
         "verdict": verdict.verdict if verdict else "pass",
         "reasons": list(verdict.reasons) if verdict else [],
-        "counts": _severity_counts(result.findings), "open_counts": _severity_counts(counted),
+        "counts": _severity_counts(result.findings),
+        "open_counts": _severity_counts(counted),
         "total": len(result.findings),
         "waived": sum(1 for f in result.findings if f.waiver is not None),
         "baselined": sum(1 for f in result.findings if f.baselined),
         "findings": findings,
-        "rows": [{"id": f["anchor"], "severity": f["severity"], "category": f["category"],
-                  "rule": f["rule"], "status": f["status"]} for f in findings],
+        "rows": [
+            {
+                "id": f["anchor"],
+                "severity": f["severity"],
+                "category": f["category"],
+                "rule": f["rule"],
+                "status": f["status"],
+            }
+            for f in findings
+        ],
         "filters": {
             "severity": [s for s in SEVERITIES if any(f["severity"] == s for f in findings)],
             "category": sorted({f["category"] for f in findings}),
@@ -420,8 +514,14 @@ def _plan_view(index: int, result: PlanResult, report: Report,
 
 def _error_view(k: int, e: InputProblem) -> dict[str, Any]:
     where = e.file + (f":{e.line}:{e.column or 1}" if e.line is not None else "")
-    return {"anchor": f"error-{k}", "where": where, "file": e.file, "message": e.message,
-            "hint": e.hint, "path": e.path}
+    return {
+        "anchor": f"error-{k}",
+        "where": where,
+        "file": e.file,
+        "message": e.message,
+        "hint": e.hint,
+        "path": e.path,
+    }
 
 
 def _resolved(entry: dict[str, Any]) -> str:
@@ -443,27 +543,54 @@ def context(report: Report) -> dict[str, Any]:
     index = []
     for i, r in enumerate(report.results, 1):
         if r.error is not None:
-            anchor = next((v["anchor"] for e, v in zip(problems, errors, strict=True)
-                           if e == r.error), "errors")
-            index.append({"file": r.file, "id": r.plan_id, "verdict": "error",
-                          "anchor": anchor, "message": r.error.message, "counts": None,
-                          "title": None})
+            anchor = next(
+                (v["anchor"] for e, v in zip(problems, errors, strict=True) if e == r.error),
+                "errors",
+            )
+            index.append(
+                {
+                    "file": r.file,
+                    "id": r.plan_id,
+                    "verdict": "error",
+                    "anchor": anchor,
+                    "message": r.error.message,
+                    "counts": None,
+                    "title": None,
+                }
+            )
             continue
         view = _plan_view(i, r, report, verdicts)
         plans.append(view)
-        index.append({"file": r.file, "id": r.plan_id, "verdict": view["verdict"],
-                      "anchor": view["anchor"], "message": None, "counts": view["counts"],
-                      "title": view["title"], "total": view["total"],
-                      "waived": view["waived"], "baselined": view["baselined"]})
+        index.append(
+            {
+                "file": r.file,
+                "id": r.plan_id,
+                "verdict": view["verdict"],
+                "anchor": view["anchor"],
+                "message": None,
+                "counts": view["counts"],
+                "title": view["title"],
+                "total": view["total"],
+                "waived": view["waived"],
+                "baselined": view["baselined"],
+            }
+        )
     findings = report.findings
     return {
         "report": report,
-        "tool_version": report.tool_version, "rules_version": report.rules_version,
-        "as_of": report.as_of.isoformat(), "rules": len(report.ruleset),
+        "tool_version": report.tool_version,
+        "rules_version": report.rules_version,
+        "as_of": report.as_of.isoformat(),
+        "rules": len(report.ruleset),
         "fail_on": report.fail_on.label if report.fail_on else "never",
-        "verdict": report.verdict.verdict, "reasons": list(report.verdict.reasons),
-        "counts": _severity_counts(findings), "total": len(findings),
-        "severities": SEVERITIES, "plans": plans, "index": index, "errors": errors,
+        "verdict": report.verdict.verdict,
+        "reasons": list(report.verdict.reasons),
+        "counts": _severity_counts(findings),
+        "total": len(findings),
+        "severities": SEVERITIES,
+        "plans": plans,
+        "index": index,
+        "errors": errors,
         "skipped": list(report.skipped),
         "expired_waivers": [w.describe() for w in report.expired_waivers],
         "unused_waivers": [w.describe() for w in report.unused_waivers],
@@ -479,7 +606,9 @@ def _environment() -> jinja2.Environment:
         loader=jinja2.PackageLoader("strataudit", "templates"),
         autoescape=True,  # every `{{ }}` is escaped; plan data is never marked safe
         undefined=jinja2.StrictUndefined,
-        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
     )
     env.filters["num"] = _number
     env.filters["clip"] = _clip

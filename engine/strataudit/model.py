@@ -50,13 +50,25 @@ Text = Annotated[str, Strict()]
 Number = Annotated[float, Strict(), AllowInfNan(False)]
 Date = Annotated[datetime.date, BeforeValidator(_to_date)]
 Ids = list[Text]
-Function = Literal["marketing", "management", "product", "sales", "finance", "engineering",
-                   "service", "other"]
-ActionKind = Literal["go_to_market", "brand", "promotion", "communication",
-                     "business_development", "influencers", "portfolio", "opportunity_capture",
-                     "product", "research", "other"]
-Role = Literal["general_management", "financial", "technical", "user", "procurement",
-               "influencer", "other"]
+Function = Literal[
+    "marketing", "management", "product", "sales", "finance", "engineering", "service", "other"
+]
+ActionKind = Literal[
+    "go_to_market",
+    "brand",
+    "promotion",
+    "communication",
+    "business_development",
+    "influencers",
+    "portfolio",
+    "opportunity_capture",
+    "product",
+    "research",
+    "other",
+]
+Role = Literal[
+    "general_management", "financial", "technical", "user", "procurement", "influencer", "other"
+]
 
 
 def _is_x(key: Any) -> bool:
@@ -308,5 +320,6 @@ def plan_json_schema() -> dict[str, Any]:
         elif isinstance(node, list):
             for value in node:
                 fix(value)
+
     fix(schema)
     return schema

@@ -55,8 +55,11 @@ def _annotation_at(model: type[BaseModel], raw: tuple[Any, ...]) -> Any:
     for step in raw:
         if isinstance(step, int):
             continue
-        found = _model_in(current) if not (isinstance(current, type)
-                                           and issubclass(current, BaseModel)) else current
+        found = (
+            _model_in(current)
+            if not (isinstance(current, type) and issubclass(current, BaseModel))
+            else current
+        )
         if found is None or step not in found.model_fields:
             return None
         annotation = found.model_fields[step].annotation
@@ -96,10 +99,15 @@ _NUMERIC_TEXT = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 
 def _unknown_key(field: str, value: Any, ctx: dict[str, Any]) -> tuple[str, str]:
     close = difflib.get_close_matches(field, ctx["allowed"], n=1, cutoff=0.6)
-    hint = f"did you mean `{close[0]}`?" if close else (
-        "allowed here: " + ", ".join(ctx["allowed"]) if ctx["allowed"] else "remove it")
-    return (f"unknown key `{field}`",
-            hint + " (free-form data goes under `extra:` or in keys starting with `x_`)")
+    hint = (
+        f"did you mean `{close[0]}`?"
+        if close
+        else ("allowed here: " + ", ".join(ctx["allowed"]) if ctx["allowed"] else "remove it")
+    )
+    return (
+        f"unknown key `{field}`",
+        hint + " (free-form data goes under `extra:` or in keys starting with `x_`)",
+    )
 
 
 def _not_text(field: str, value: Any, ctx: dict[str, Any]) -> tuple[str, str]:
@@ -111,13 +119,17 @@ def _not_number(field: str, value: Any, ctx: dict[str, Any]) -> tuple[str, str]:
     if isinstance(value, int) and not isinstance(value, bool):
         return f"`{field}` is too large a number", "write a number below 1e308"
     if isinstance(value, str) and _NUMERIC_TEXT.match(value.strip()):
-        message = f"`{field}` must be a number, got the text \"{value}\""
+        message = f'`{field}` must be a number, got the text "{value}"'
         if "e" in value.lower():  # 1e6 or 1.0e300 unquoted: text in YAML 1.1
-            return message, (f"YAML 1.1 reads an exponent as a number only with a dot and a "
-                             f"sign: write `{field}: 1.0e+6` or the plain number")
+            return message, (
+                f"YAML 1.1 reads an exponent as a number only with a dot and a "
+                f"sign: write `{field}: 1.0e+6` or the plain number"
+            )
         return message, f"write the number without quotes: `{field}: {value.strip()}`"
-    return (f"`{field}` must be a number, got {_describe(value)}",
-            "write a plain number, e.g. 150000")
+    return (
+        f"`{field}` must be a number, got {_describe(value)}",
+        "write a plain number, e.g. 150000",
+    )
 
 
 def _not_finite(field: str, value: Any, ctx: dict[str, Any]) -> tuple[str, str]:
@@ -125,8 +137,10 @@ def _not_finite(field: str, value: Any, ctx: dict[str, Any]) -> tuple[str, str]:
 
 
 def _not_bool(field: str, value: Any, ctx: dict[str, Any]) -> tuple[str, str]:
-    return (f"`{field}` must be true or false, got {_describe(value)}",
-            f"write `{field}: true` or `{field}: false`")
+    return (
+        f"`{field}` must be true or false, got {_describe(value)}",
+        f"write `{field}: true` or `{field}: false`",
+    )
 
 
 def _not_in_vocabulary(field: str, value: Any, ctx: dict[str, Any]) -> tuple[str, str]:
@@ -134,19 +148,26 @@ def _not_in_vocabulary(field: str, value: Any, ctx: dict[str, Any]) -> tuple[str
 
 
 def _not_list(field: str, value: Any, ctx: dict[str, Any]) -> tuple[str, str]:
-    hint = (f"write `{field}:` as a list of entries, one `- id: ...` per line"
-            if ctx["entities"] else f"write `{field}: [A, B]` (a list), or leave it out")
+    hint = (
+        f"write `{field}:` as a list of entries, one `- id: ...` per line"
+        if ctx["entities"]
+        else f"write `{field}: [A, B]` (a list), or leave it out"
+    )
     return f"`{field}` must be a list, got {_describe(value)}", hint
 
 
 def _not_mapping(field: str, value: Any, ctx: dict[str, Any]) -> tuple[str, str]:
-    return (f"`{field or 'the plan'}` must be a mapping, got {_describe(value)}",
-            "write its fields as `key: value` lines under it")
+    return (
+        f"`{field or 'the plan'}` must be a mapping, got {_describe(value)}",
+        "write its fields as `key: value` lines under it",
+    )
 
 
 def _bad_value(field: str, value: Any, ctx: dict[str, Any]) -> tuple[str, str]:
-    return (f"`{field}` is not a valid date: {ctx['why']}",
-            f"write `{field}: YYYY-MM-DD`, e.g. 2027-06-30")
+    return (
+        f"`{field}` is not a valid date: {ctx['why']}",
+        f"write `{field}: YYYY-MM-DD`, e.g. 2027-06-30",
+    )
 
 
 def _missing(field: str, value: Any, ctx: dict[str, Any]) -> tuple[str, str]:
@@ -155,39 +176,64 @@ def _missing(field: str, value: Any, ctx: dict[str, Any]) -> tuple[str, str]:
 
 
 EXPLAIN: dict[str, Explain] = {
-    "extra_forbidden": _unknown_key, "missing": _missing, "string_type": _not_text,
-    "float_type": _not_number, "float_parsing": _not_number, "int_type": _not_number,
-    "finite_number": _not_finite, "bool_type": _not_bool, "bool_parsing": _not_bool,
-    "literal_error": _not_in_vocabulary, "list_type": _not_list, "model_type": _not_mapping,
-    "model_attributes_type": _not_mapping, "dict_type": _not_mapping, "value_error": _bad_value,
+    "extra_forbidden": _unknown_key,
+    "missing": _missing,
+    "string_type": _not_text,
+    "float_type": _not_number,
+    "float_parsing": _not_number,
+    "int_type": _not_number,
+    "finite_number": _not_finite,
+    "bool_type": _not_bool,
+    "bool_parsing": _not_bool,
+    "literal_error": _not_in_vocabulary,
+    "list_type": _not_list,
+    "model_type": _not_mapping,
+    "model_attributes_type": _not_mapping,
+    "dict_type": _not_mapping,
+    "value_error": _bad_value,
 }
 
 
 def _version(field: str, value: Any, ctx: dict[str, Any]) -> tuple[str, str]:
     if ctx["kind"] == "missing":
-        return ("the format version `strataudit: 1` is missing",
-                "add `strataudit: 1` as the first line")
-    return (f"unsupported format version {value!r}",
-            "this tool reads plan format version 1: write `strataudit: 1`")
+        return (
+            "the format version `strataudit: 1` is missing",
+            "add `strataudit: 1` as the first line",
+        )
+    return (
+        f"unsupported format version {value!r}",
+        "this tool reads plan format version 1: write `strataudit: 1`",
+    )
 
 
-def translate(exc: ValidationError, doc: Document, model: type[BaseModel],
-              path_of: Callable[[Any, tuple[PathStep, ...]], str] | None = None) -> InputError:
+def translate(
+    exc: ValidationError,
+    doc: Document,
+    model: type[BaseModel],
+    path_of: Callable[[Any, tuple[PathStep, ...]], str] | None = None,
+) -> InputError:
     """The first validation error, in the user's words, with a fix (one explainer per kind)."""
     error = exc.errors(include_url=False)[0]
     raw = _raw_loc(doc, tuple(error["loc"]))
     kind = error["type"]
     field = next((s for s in reversed(raw) if isinstance(s, str)), "")
-    ctx = {**error.get("ctx", {}), "kind": kind, "model": model.__name__,
-           "why": str(error.get("msg", "")).removeprefix("Value error, "),
-           "allowed": _fields_at(model, raw[:-1]) if kind == "extra_forbidden" else [],
-           "entities": _model_in(_annotation_at(model, raw)) is not None}
-    explain = _version if raw[:1] == ("strataudit",) and model.__name__ == "Plan" else \
-        EXPLAIN.get(kind, lambda f, v, c: (f"`{f}`: {error.get('msg')}",
-                                           "see the plan format (plan-format.md)"))
+    ctx = {
+        **error.get("ctx", {}),
+        "kind": kind,
+        "model": model.__name__,
+        "why": str(error.get("msg", "")).removeprefix("Value error, "),
+        "allowed": _fields_at(model, raw[:-1]) if kind == "extra_forbidden" else [],
+        "entities": _model_in(_annotation_at(model, raw)) is not None,
+    }
+    explain = (
+        _version
+        if raw[:1] == ("strataudit",) and model.__name__ == "Plan"
+        else EXPLAIN.get(
+            kind,
+            lambda f, v, c: (f"`{f}`: {error.get('msg')}", "see the plan format (plan-format.md)"),
+        )
+    )
     message, hint = explain(field, error.get("input"), ctx)
     mark = doc.mark_of(raw)
     path = path_of(doc.data, raw) if path_of else ".".join(str(s) for s in raw)
     return input_error(doc.file, mark.line, mark.column, message, hint, path)
-
-

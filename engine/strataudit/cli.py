@@ -30,6 +30,7 @@ def _fail(message: str, code: int = 2) -> None:
 
 def guarded(func: F) -> F:
     """Input errors become `file:line:col: message` + hint and exit 2; bugs say so, exit 2."""
+
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from strataudit.errors import InputError
@@ -46,8 +47,11 @@ def guarded(func: F) -> F:
         except Exception as exc:
             if debug:
                 traceback.print_exc()
-            _fail(f"internal error: {exc}\n  (run again with --debug for the traceback; "
-                  "please report it)")
+            _fail(
+                f"internal error: {exc}\n  (run again with --debug for the traceback; "
+                "please report it)"
+            )
+
     return wrapper  # type: ignore[return-value]
 
 
@@ -68,8 +72,13 @@ def _write(path: Path, text: str) -> None:
     try:
         path.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise input_error(str(path), None, None, f"cannot write the report: {exc.strerror}",
-                          "check that the folder exists and is writable") from None
+        raise input_error(
+            str(path),
+            None,
+            None,
+            f"cannot write the report: {exc.strerror}",
+            "check that the folder exists and is writable",
+        ) from None
 
 
 def _refuse_overwriting_inputs(inputs: set[str], outputs: list[Path | None]) -> None:
@@ -79,49 +88,109 @@ def _refuse_overwriting_inputs(inputs: set[str], outputs: list[Path | None]) -> 
 
     for out in outputs:
         if out is not None and str(out.resolve()) in inputs:
-            raise input_error(str(out), None, None, "this output file is one of the audit's "
-                              "input files", "write the report to another file")
+            raise input_error(
+                str(out),
+                None,
+                None,
+                "this output file is one of the audit's input files",
+                "write the report to another file",
+            )
 
 
 def _report_target(value: str) -> tuple[str, Path]:
     fmt, sep, file = value.partition("=")
     if not sep or fmt not in FORMATS or not file:
-        raise click.BadParameter(f"`{value}`: write FORMAT=FILE with FORMAT one of "
-                                 f"{', '.join(FORMATS)}", param_hint="--report")
+        raise click.BadParameter(
+            f"`{value}`: write FORMAT=FILE with FORMAT one of {', '.join(FORMATS)}",
+            param_hint="--report",
+        )
     return fmt, Path(file)
 
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text",
-              show_default=True, help="Report format on standard output (or --output).")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the report to this file instead of standard output.")
-@click.option("--report", "reports", multiple=True, metavar="FORMAT=FILE",
-              help="Also write a report in FORMAT to FILE (repeatable), e.g. sarif=out.sarif.")
-@click.option("--rules", "packs", multiple=True,
-              type=click.Path(file_okay=False, path_type=Path),
-              help="Extra rule pack directory (repeatable).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="Report format on standard output (or --output).",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report to this file instead of standard output.",
+)
+@click.option(
+    "--report",
+    "reports",
+    multiple=True,
+    metavar="FORMAT=FILE",
+    help="Also write a report in FORMAT to FILE (repeatable), e.g. sarif=out.sarif.",
+)
+@click.option(
+    "--rules",
+    "packs",
+    multiple=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Extra rule pack directory (repeatable).",
+)
 @click.option("--select", multiple=True, help="Only these rule ids or categories.")
 @click.option("--ignore", multiple=True, help="Skip these rule ids or categories.")
-@click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]),
-              help="Lowest severity that fails the gate [default: error, or the config's].")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Config file [default: strataudit.yaml here or in a parent folder].")
-@click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path),
-              help="Count only findings not recorded in this baseline.")
-@click.option("--write-baseline", type=click.Path(dir_okay=False, path_type=Path),
-              help="Record the current findings in this baseline file.")
-@click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]),
-              help="The day waivers are judged on (YYYY-MM-DD) [default: today].")
-@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Audit plans in this many processes.")
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "info", "never"]),
+    help="Lowest severity that fails the gate [default: error, or the config's].",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Config file [default: strataudit.yaml here or in a parent folder].",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Count only findings not recorded in this baseline.",
+)
+@click.option(
+    "--write-baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Record the current findings in this baseline file.",
+)
+@click.option(
+    "--as-of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="The day waivers are judged on (YYYY-MM-DD) [default: today].",
+)
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Audit plans in this many processes.",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 @guarded
-def audit(paths: tuple[str, ...], fmt: str, output: Path | None, reports: tuple[str, ...],
-          packs: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, ...],
-          fail_on: str | None, config_file: Path | None, baseline: Path | None,
-          write_baseline: Path | None, as_of: Any, jobs: int, debug: bool) -> None:
+def audit(
+    paths: tuple[str, ...],
+    fmt: str,
+    output: Path | None,
+    reports: tuple[str, ...],
+    packs: tuple[Path, ...],
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    fail_on: str | None,
+    config_file: Path | None,
+    baseline: Path | None,
+    write_baseline: Path | None,
+    as_of: Any,
+    jobs: int,
+    debug: bool,
+) -> None:
     """Audit plan files, or every plan under a directory (`-` reads standard input)."""
     import datetime
 
@@ -155,8 +224,7 @@ def audit(paths: tuple[str, ...], fmt: str, output: Path | None, reports: tuple[
     found = discover(list(paths), stdin_text)
     keep_plans = "html" in (fmt, *(f for f, _ in targets))
     if sys.stderr.isatty() and len(found.targets) >= PROGRESS_FROM:
-        with click.progressbar(length=len(found.targets), label="auditing",
-                               file=sys.stderr) as bar:
+        with click.progressbar(length=len(found.targets), label="auditing", file=sys.stderr) as bar:
             results = audit_targets(ruleset, found.targets, jobs, bar.update, keep_plans)
     else:
         results = audit_targets(ruleset, found.targets, jobs, keep_plans=keep_plans)
@@ -173,9 +241,19 @@ def audit(paths: tuple[str, ...], fmt: str, output: Path | None, reports: tuple[
     errors = tuple(found.errors) + tuple(r.error for r in results if r.error is not None)
     level = FAIL_LEVELS[fail_on or config.fail_on or "error"]
     verdict = judge(results, level, run_errors=len(found.errors), expired=waived.expired)
-    report = Report(tuple(results), errors, tuple(found.skipped), verdict, ruleset, level,
-                    as_of=today, expired_waivers=waived.expired, unused_waivers=waived.unused,
-                    resolved=resolved, baseline_file=str(baseline) if baseline else None)
+    report = Report(
+        tuple(results),
+        errors,
+        tuple(found.skipped),
+        verdict,
+        ruleset,
+        level,
+        as_of=today,
+        expired_waivers=waived.expired,
+        unused_waivers=waived.unused,
+        resolved=resolved,
+        baseline_file=str(baseline) if baseline else None,
+    )
     for target_fmt, target_file in targets:
         _write(target_file, renderer(target_fmt)(report))
     text = renderer(fmt)(report)
@@ -188,8 +266,7 @@ def audit(paths: tuple[str, ...], fmt: str, output: Path | None, reports: tuple[
     for waiver in waived.expired:
         click.echo(f"warning: waiver expired: {waiver.describe()} ({waiver.source})", err=True)
     for waiver in waived.unused:
-        click.echo(f"note: waiver matched nothing: {waiver.describe()} ({waiver.source})",
-                   err=True)
+        click.echo(f"note: waiver matched nothing: {waiver.describe()} ({waiver.source})", err=True)
     sys.exit(verdict.exit_code)
 
 
@@ -200,8 +277,7 @@ def rules() -> None:
 
 @rules.command("list")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-@click.option("--rules", "packs", multiple=True,
-              type=click.Path(file_okay=False, path_type=Path))
+@click.option("--rules", "packs", multiple=True, type=click.Path(file_okay=False, path_type=Path))
 @guarded
 def rules_list(fmt: str, packs: tuple[Path, ...]) -> None:
     """Every rule: id, severity, category, title."""
@@ -219,8 +295,7 @@ def rules_list(fmt: str, packs: tuple[Path, ...]) -> None:
 
 @rules.command("show")
 @click.argument("rule_id")
-@click.option("--rules", "packs", multiple=True,
-              type=click.Path(file_okay=False, path_type=Path))
+@click.option("--rules", "packs", multiple=True, type=click.Path(file_okay=False, path_type=Path))
 @guarded
 def rules_show(rule_id: str, packs: tuple[Path, ...]) -> None:
     """One rule's documentation: what it flags, why, an example, the fix."""
@@ -253,8 +328,10 @@ def rules_test(directory: Path | None, debug: bool) -> None:
     for o in bad:
         click.echo(f"FAIL {o.rule} {o.example}: {o.problem}")
     rules_bad = sorted({o.rule for o in bad})
-    click.echo(f"{len(tested) - len(rules_bad)} rules behaved, {len(rules_bad)} misbehaved "
-               f"({len(outcomes)} examples)")
+    click.echo(
+        f"{len(tested) - len(rules_bad)} rules behaved, {len(rules_bad)} misbehaved "
+        f"({len(outcomes)} examples)"
+    )
     sys.exit(1 if bad else 0)
 
 

@@ -166,8 +166,9 @@ def load_plan(path: Path | None, display: str, text: str | None = None) -> Loade
     _collect(path, display, text, order, seen=set(), active=[], depth=depth)
     audited = order[-1]
     single = len(order) == 1
-    plans = [_validate(doc, included=doc is not audited, may_lack_labels=not single)
-             for doc in order]
+    plans = [
+        _validate(doc, included=doc is not audited, may_lack_labels=not single) for doc in order
+    ]
     for doc in order:
         _check_unique_ids(doc)
     nearest = sorted(reversed(order), key=lambda d: depth[id(d)])
@@ -175,9 +176,13 @@ def load_plan(path: Path | None, display: str, text: str | None = None) -> Loade
     merged = plans[-1] if single else _merged(order, audited, locator)
     if merged is None or merged.plan is None:
         mark = audited.root
-        raise input_error(audited.file, mark.line, mark.column,
-                          "the audited plan has no `plan:` section with an `id`",
-                          "add `plan: {id: my-plan-2027, title: ...}` at the top level")
+        raise input_error(
+            audited.file,
+            mark.line,
+            mark.column,
+            "the audited plan has no `plan:` section with an `id`",
+            "add `plan: {id: my-plan-2027, title: ...}` at the top level",
+        )
     _check_ids_across_kinds(merged, locator)
     return LoadedPlan(audited.file, merged, locator, tuple(nearest))
 
@@ -199,8 +204,15 @@ def _merged(order: list[Document], audited: Document, locator: Locator) -> Plan:
         raise translate(exc, spot, Plan, plan_path_of) from None
 
 
-def _collect(path: Path | None, display: str, text: str | None, order: list[Document],
-             seen: set[str], active: list[str], depth: dict[int, int]) -> None:
+def _collect(
+    path: Path | None,
+    display: str,
+    text: str | None,
+    order: list[Document],
+    seen: set[str],
+    active: list[str],
+    depth: dict[int, int],
+) -> None:
     """Depth-first, includes before the includer; each file read once; cycles are errors."""
     doc = load_document(path, display, text)
     depth[id(doc)] = len(active)
@@ -208,9 +220,13 @@ def _collect(path: Path | None, display: str, text: str | None, order: list[Docu
     active.append(key)
     data = doc.data
     if not isinstance(data, dict):
-        raise input_error(display, doc.root.line, doc.root.column,
-                          "a plan is a mapping of sections, not a list or a single value",
-                          "start the file with `strataudit: 1` and `plan:`")
+        raise input_error(
+            display,
+            doc.root.line,
+            doc.root.column,
+            "a plan is a mapping of sections, not a list or a single value",
+            "start the file with `strataudit: 1` and `plan:`",
+        )
     includes = data.get("include") or []
     if isinstance(includes, list):
         # relative to the file itself, even when it was reached through a symbolic link
@@ -219,22 +235,34 @@ def _collect(path: Path | None, display: str, text: str | None, order: list[Docu
             if not isinstance(name, str):
                 continue  # reported by validation with its location
             mark = doc.mark_of(("include", i))
-            target = (base / name)
+            target = base / name
             target_key = os.path.realpath(target)
             if target_key in active:
-                raise input_error(display, mark.line, mark.column,
-                                  f"include cycle: `{name}` includes this file again",
-                                  "remove one of the includes; includes must form a tree")
+                raise input_error(
+                    display,
+                    mark.line,
+                    mark.column,
+                    f"include cycle: `{name}` includes this file again",
+                    "remove one of the includes; includes must form a tree",
+                )
             if target_key in seen:
                 continue
             if target.is_dir():
-                raise input_error(display, mark.line, mark.column,
-                                  f"`{name}` is a directory; an include names a plan file",
-                                  "name the file, e.g. `hq/corporate.yaml`")
+                raise input_error(
+                    display,
+                    mark.line,
+                    mark.column,
+                    f"`{name}` is a directory; an include names a plan file",
+                    "name the file, e.g. `hq/corporate.yaml`",
+                )
             if not target.is_file():
-                raise input_error(display, mark.line, mark.column,
-                                  f"included file `{name}` does not exist",
-                                  f"paths are relative to this file ({base}); fix the name")
+                raise input_error(
+                    display,
+                    mark.line,
+                    mark.column,
+                    f"included file `{name}` does not exist",
+                    f"paths are relative to this file ({base}); fix the name",
+                )
             _collect(target, display_name(target), None, order, seen, active, depth)
     active.pop()
     seen.add(key)
@@ -248,8 +276,10 @@ def _validate(doc: Document, included: bool, may_lack_labels: bool) -> Plan | No
     try:
         return Plan.model_validate(data)
     except ValidationError as exc:
-        if may_lack_labels and all(e["type"] == "missing" and e["loc"][-1] != "id"
-                                   and e["loc"][0] != "strataudit" for e in exc.errors()):
+        if may_lack_labels and all(
+            e["type"] == "missing" and e["loc"][-1] != "id" and e["loc"][0] != "strataudit"
+            for e in exc.errors()
+        ):
             return None  # another file may give it: checked on the merged plan
         raise translate(exc, doc, Plan, plan_path_of) from None
 
@@ -260,10 +290,19 @@ def plan_path_of(data: Any, raw: tuple[PathStep, ...]) -> str:
 
 
 _ENTITY_LISTS: tuple[tuple[str, ...], ...] = (
-    ("corporate", "goals"), ("assessment", "strengths"), ("assessment", "weaknesses"),
-    ("assessment", "opportunities"), ("assessment", "threats"), ("units",), ("segments",),
-    ("personas",), ("competitors",), ("products",), ("market_strategy", "audiences"),
-    ("market_strategy", "portfolio"), ("actions",),
+    ("corporate", "goals"),
+    ("assessment", "strengths"),
+    ("assessment", "weaknesses"),
+    ("assessment", "opportunities"),
+    ("assessment", "threats"),
+    ("units",),
+    ("segments",),
+    ("personas",),
+    ("competitors",),
+    ("products",),
+    ("market_strategy", "audiences"),
+    ("market_strategy", "portfolio"),
+    ("actions",),
 )
 
 
@@ -293,10 +332,14 @@ def _check_unique_ids(doc: Document) -> None:
         if key in seen:
             first = doc.mark_of(seen[key])
             mark = doc.mark_of(raw)
-            raise input_error(doc.file, mark.line, mark.column,
-                              f"duplicate id `{key}` (first used at line {first.line})",
-                              "ids are unique within a plan: rename one of them",
-                              plan_path_of(doc.data, raw))
+            raise input_error(
+                doc.file,
+                mark.line,
+                mark.column,
+                f"duplicate id `{key}` (first used at line {first.line})",
+                "ids are unique within a plan: rename one of them",
+                plan_path_of(doc.data, raw),
+            )
         seen[key] = raw
     ms = doc.data.get("market_strategy") if isinstance(doc.data, dict) else None
     positioning = ms.get("positioning") if isinstance(ms, dict) else None
@@ -307,32 +350,55 @@ def _check_unique_ids(doc: Document) -> None:
             if isinstance(seg, str):
                 if seg in segs:
                     mark = doc.mark_of(("market_strategy", "positioning", i))
-                    raise input_error(doc.file, mark.line, mark.column,
-                                      f"duplicate id: two positioning entries for segment `{seg}`",
-                                      "keep one positioning entry per segment")
+                    raise input_error(
+                        doc.file,
+                        mark.line,
+                        mark.column,
+                        f"duplicate id: two positioning entries for segment `{seg}`",
+                        "keep one positioning entry per segment",
+                    )
                 segs[seg] = i
 
 
 def _check_ids_across_kinds(plan: Plan, locator: Locator) -> None:
     """After merging, an id may still name two entities from two files: two kinds, or the same
     kind under two parents (a goal under two units). Both places are named."""
-    data = plan.model_dump(include={"corporate", "assessment", "units", "segments", "personas",
-                                    "competitors", "products", "market_strategy", "actions"})
+    data = plan.model_dump(
+        include={
+            "corporate",
+            "assessment",
+            "units",
+            "segments",
+            "personas",
+            "competitors",
+            "products",
+            "market_strategy",
+            "actions",
+        }
+    )
     first: dict[str, tuple[PathStep, ...]] = {}
     for key, raw, _kind in _entity_ids(data):
         if key in first:
             here = locator.locate(_plan_steps(data, raw))
             there = locator.locate(_plan_steps(data, first[key]))
-            raise input_error(here.file, here.line, here.column,
-                              f"duplicate id `{key}`: also used at {there.file}:{there.line} "
-                              f"({there.path})",
-                              "ids are unique within a plan, across files: rename one of them",
-                              here.path)
+            raise input_error(
+                here.file,
+                here.line,
+                here.column,
+                f"duplicate id `{key}`: also used at {there.file}:{there.line} ({there.path})",
+                "ids are unique within a plan, across files: rename one of them",
+                here.path,
+            )
         first[key] = raw
 
 
-def _merge(into: dict[str, Any], new: dict[str, Any], raw: tuple[PathStep, ...],
-           doc: Document, order: list[Document]) -> None:
+def _merge(
+    into: dict[str, Any],
+    new: dict[str, Any],
+    raw: tuple[PathStep, ...],
+    doc: Document,
+    order: list[Document],
+) -> None:
     """Merge `new` (from `doc`) into `into`: entities by id, id lists united, fields must agree."""
     for key, value in new.items():
         if key not in into or into[key] is None:
@@ -360,8 +426,14 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a == b) and type(a) is type(b)
 
 
-def _merge_list(into: list[Any], new: list[Any], raw: tuple[PathStep, ...], doc: Document,
-                order: list[Document], name: str) -> None:
+def _merge_list(
+    into: list[Any],
+    new: list[Any],
+    raw: tuple[PathStep, ...],
+    doc: Document,
+    order: list[Document],
+    name: str,
+) -> None:
     field = entity_key_field(name)
     if all(isinstance(v, dict) for v in into + new):
         by_key = {item.get(field): item for item in into}
@@ -370,10 +442,14 @@ def _merge_list(into: list[Any], new: list[Any], raw: tuple[PathStep, ...], doc:
             if key in by_key and key is not None:
                 if name == "positioning":  # one entry per segment: the format's duplicate id
                     mark = doc.mark_of((*raw, i))
-                    raise input_error(doc.file, mark.line, mark.column,
-                                      f"duplicate id: a positioning entry for segment `{key}` "
-                                      "is also written in an included file",
-                                      "keep the segment's positioning in one file")
+                    raise input_error(
+                        doc.file,
+                        mark.line,
+                        mark.column,
+                        f"duplicate id: a positioning entry for segment `{key}` "
+                        "is also written in an included file",
+                        "keep the segment's positioning in one file",
+                    )
                 _merge(by_key[key], item, (*raw, i), doc, order)
             else:
                 copy = _copy(item)
@@ -400,10 +476,14 @@ def _conflict(doc: Document, order: list[Document], raw: tuple[PathStep, ...]) -
     locator = Locator([d for d in order if d is not doc])
     other = locator.locate(steps)
     mark = doc.mark_of(raw)
-    return input_error(doc.file, mark.line, mark.column,
-                       f"`{path}` is given here and in {other.file}:{other.line} "
-                       "with different values",
-                       "keep the value in one file only (HQ's or the unit's)", path)
+    return input_error(
+        doc.file,
+        mark.line,
+        mark.column,
+        f"`{path}` is given here and in {other.file}:{other.line} with different values",
+        "keep the value in one file only (HQ's or the unit's)",
+        path,
+    )
 
 
 def _plan_steps(data: Any, raw: tuple[PathStep, ...]) -> PlanPath:

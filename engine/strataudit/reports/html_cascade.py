@@ -123,7 +123,7 @@ def _layout(nodes: dict[str, Node], last: int) -> tuple[float, float | None]:
     floor = [float(TOP)] * (last + 1)
 
     def place(node: Node) -> None:
-        start = max(floor[node.column:])
+        start = max(floor[node.column :])
         for c in range(node.column, last + 1):
             floor[c] = max(floor[c], start)
         for child in node.children:
@@ -136,8 +136,10 @@ def _layout(nodes: dict[str, Node], last: int) -> tuple[float, float | None]:
         floor[node.column] = node.y + step
 
     corporate = sorted((n for n in roots if n.kind == "corporate"), key=lambda n: n.order)
-    loose = sorted((n for n in roots if n.kind != "corporate"),
-                   key=lambda n: (kind_rank[n.kind], n.column, n.order))
+    loose = sorted(
+        (n for n in roots if n.kind != "corporate"),
+        key=lambda n: (kind_rank[n.kind], n.column, n.order),
+    )
     for node in corporate:
         place(node)
         top = max(floor) + BAND_GAP
@@ -179,16 +181,24 @@ def cascade(plan: Plan, links: FindingLinks) -> dict[str, Any] | None:
                 dangling.append({"source": f"{kind_label} {node.id}", "target": target})
 
     for i, g in enumerate(corporate):
-        node = Node("goal:" + g.id, g.id, g.statement, "corporate", 0, i,
-                    detail=g.metric or "corporate goal")
+        node = Node(
+            "goal:" + g.id,
+            g.id,
+            g.statement,
+            "corporate",
+            0,
+            i,
+            detail=g.metric or "corporate goal",
+        )
         hit = links.first((UNSUPPORTED,), g.id)
         if hit:
             node.classes.append("unsupported")
             node.link_rule, node.link = hit
         add(node, g.supports, "corporate goal")
     for i, g in enumerate(unit_goals):
-        node = Node("goal:" + g.id, g.id, g.statement, "unit", levels[g.id], i,
-                    detail=unit_of[g.id])
+        node = Node(
+            "goal:" + g.id, g.id, g.statement, "unit", levels[g.id], i, detail=unit_of[g.id]
+        )
         for rule, css in ((UNALIGNED, "unaligned"), (UNDELIVERED, "undelivered")):
             anchor = links.get(rule, g.id)
             if anchor:
@@ -199,11 +209,19 @@ def cascade(plan: Plan, links: FindingLinks) -> dict[str, Any] | None:
     products: list[Product] = list(plan.products or [])
     actions: list[Action] = list(plan.actions or [])
     for i, p in enumerate(products):
-        add(Node("product:" + p.id, p.id, p.name, "product", last, i, detail="product"),
-            p.supports, "product")
+        add(
+            Node("product:" + p.id, p.id, p.name, "product", last, i, detail="product"),
+            p.supports,
+            "product",
+        )
     for i, a in enumerate(actions):
-        add(Node("action:" + a.id, a.id, a.title, "action", last, len(products) + i,
-                 detail="action"), a.supports, "action")
+        add(
+            Node(
+                "action:" + a.id, a.id, a.title, "action", last, len(products) + i, detail="action"
+            ),
+            a.supports,
+            "action",
+        )
     for node in nodes.values():
         if node.kind in ("product", "action") and not node.targets:
             node.classes.append("loose")
@@ -230,36 +248,52 @@ def cascade(plan: Plan, links: FindingLinks) -> dict[str, Any] | None:
             else:  # same column or backwards (loops): an arc on the right of the boxes
                 x1, x2 = node.x + NODE_W, target.x + NODE_W
                 bulge = max(x1, x2) + 14 + min(abs(sy - ty) / 14, 14)
-                d = (f"M{x1:.1f},{sy:.1f} C{bulge:.1f},{sy:.1f} {bulge:.1f},{ty:.1f} "
-                     f"{x2:.1f},{ty:.1f}")
+                d = (
+                    f"M{x1:.1f},{sy:.1f} C{bulge:.1f},{sy:.1f} {bulge:.1f},{ty:.1f} "
+                    f"{x2:.1f},{ty:.1f}"
+                )
                 cls = "edge back"
             if "unaligned" in node.classes:
                 cls += " bad"
             edges.append({"d": d, "cls": cls, "title": f"{node.id} supports {target.id}"})
     edges.sort(key=lambda e: ("main" in e["cls"], "bad" in e["cls"]))  # drawn last: on top
 
-    titles = (["Corporate goals"]
-              + [("Unit goals" if c == 1 else f"Unit goals, level {c}") for c in range(1, last)]
-              + ["Products and actions"])
+    titles = (
+        ["Corporate goals"]
+        + [("Unit goals" if c == 1 else f"Unit goals, level {c}") for c in range(1, last)]
+        + ["Products and actions"]
+    )
     text_w = NODE_W - 14
     out_nodes = []
     for node in sorted(nodes.values(), key=lambda n: (n.column, n.y)):
         id_w = text_width(node.id, FONT, bold=True) + text_width(" ", FONT)
         room = text_w - id_w - (10 if node.link_rule else 0)
-        out_nodes.append({
-            "id": node.id, "label": fit(node.label, room, FONT) if room > 20 else "",
-            "full": node.label, "kind": node.kind, "detail": node.detail,
-            "x": round(node.x, 1), "y": round(node.y, 1),
-            "cls": " ".join([node.kind, *node.classes]), "link": node.link,
-            "link_rule": node.link_rule,
-        })
+        out_nodes.append(
+            {
+                "id": node.id,
+                "label": fit(node.label, room, FONT) if room > 20 else "",
+                "full": node.label,
+                "kind": node.kind,
+                "detail": node.detail,
+                "x": round(node.x, 1),
+                "y": round(node.y, 1),
+                "cls": " ".join([node.kind, *node.classes]),
+                "link": node.link,
+                "link_rule": node.link_rule,
+            }
+        )
     return {
-        "width": round(width), "height": round(height), "node_w": NODE_W, "node_h": NODE_H,
+        "width": round(width),
+        "height": round(height),
+        "node_w": NODE_W,
+        "node_h": NODE_H,
         "headers": [{"x": LEFT + c * column_w, "text": t} for c, t in enumerate(titles)],
         "rule": round(divider, 1) if divider is not None else None,
-        "nodes": out_nodes, "edges": edges, "dangling": dangling,
-        "counts": {name: sum(name in n.classes for n in nodes.values())
-                   for name in ("unaligned", "undelivered", "unsupported", "loose")},
+        "nodes": out_nodes,
+        "edges": edges,
+        "dangling": dangling,
+        "counts": {
+            name: sum(name in n.classes for n in nodes.values())
+            for name in ("unaligned", "undelivered", "unsupported", "loose")
+        },
     }
-
-

@@ -28,8 +28,9 @@ def _expected(rule: Rule, index: int) -> set[tuple[str | None, str | None, str |
     return {(e.entity, e.path, e.detail) for e in example.expect}
 
 
-def run_examples(auditor: Auditor, rules: list[Rule], only: str | None = None
-                 ) -> list[ExampleOutcome]:
+def run_examples(
+    auditor: Auditor, rules: list[Rule], only: str | None = None
+) -> list[ExampleOutcome]:
     outcomes: list[ExampleOutcome] = []
     for rule in rules:
         examples = [("fail", i, ex.plan) for i, ex in enumerate(rule.spec.examples.fail)]
@@ -41,34 +42,57 @@ def run_examples(auditor: Auditor, rules: list[Rule], only: str | None = None
             try:
                 loaded = load_plan(None, f"{rule.file}#{label}", text)
             except InputError as exc:
-                outcomes.append(ExampleOutcome(rule.id, label, False,
-                                               "the example plan does not load: "
-                                               + exc.problem.render()))
+                outcomes.append(
+                    ExampleOutcome(
+                        rule.id,
+                        label,
+                        False,
+                        "the example plan does not load: " + exc.problem.render(),
+                    )
+                )
                 continue
             found = [f for f in auditor.findings(loaded) if f.rule == rule.id]
             got = {(f.entity, f.location.path, f.detail) for f in found}
             if kind == "pass":
                 ok = not found
-                problem = "" if ok else "fired on a pass example: " + "; ".join(
-                    f"{f.entity or '(plan)'} at {f.location.path}: {f.message}" for f in found)
+                problem = (
+                    ""
+                    if ok
+                    else "fired on a pass example: "
+                    + "; ".join(
+                        f"{f.entity or '(plan)'} at {f.location.path}: {f.message}" for f in found
+                    )
+                )
             else:
                 want = _expected(rule, index)
                 # An expectation may leave path/detail open (None): compare what it names.
                 unmatched = [w for w in want if not any(_fits(w, g) for g in got)]
                 extra = [g for g in got if not any(_fits(w, g) for w in want)]
-                messages = [e.message_contains for e in rule.spec.examples.fail[index].expect
-                            if e.message_contains]
+                messages = [
+                    e.message_contains
+                    for e in rule.spec.examples.fail[index].expect
+                    if e.message_contains
+                ]
                 missing_text = [m for m in messages if not any(m in f.message for f in found)]
                 ok = not unmatched and not extra and len(found) == len(want) and not missing_text
-                problem = "" if ok else (
-                    f"expected {sorted(map(str, want))}, got {sorted(map(str, got))}"
-                    + (f"; messages lack {missing_text}" if missing_text else ""))
+                problem = (
+                    ""
+                    if ok
+                    else (
+                        f"expected {sorted(map(str, want))}, got {sorted(map(str, got))}"
+                        + (f"; messages lack {missing_text}" if missing_text else "")
+                    )
+                )
             outcomes.append(ExampleOutcome(rule.id, label, ok, problem))
     return outcomes
 
 
-def _fits(want: tuple[str | None, str | None, str | None],
-          got: tuple[str | None, str | None, str | None]) -> bool:
+def _fits(
+    want: tuple[str | None, str | None, str | None], got: tuple[str | None, str | None, str | None]
+) -> bool:
     entity, path, detail = want
-    return (entity == got[0] and (path is None or path == got[1])
-            and (detail is None or detail == got[2]))
+    return (
+        entity == got[0]
+        and (path is None or path == got[1])
+        and (detail is None or detail == got[2])
+    )

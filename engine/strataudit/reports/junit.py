@@ -39,8 +39,9 @@ def _failure_text(f: Finding) -> str:
 def _not_counted_line(f: Finding) -> str:
     if f.waiver is not None:
         w = f.waiver
-        why = (f"waived until {w.expires.isoformat()} by {w.owner}: {w.reason}"
-               + (" (also baselined)" if f.baselined else ""))
+        why = f"waived until {w.expires.isoformat()} by {w.owner}: {w.reason}" + (
+            " (also baselined)" if f.baselined else ""
+        )
     else:
         why = "baselined"
     return f"[{why}] {f.severity.label} {_where(f)} ({f.location.path}): {f.message}"
@@ -64,14 +65,25 @@ def _set_counts(suite: ET.Element, tests: int, failures: int, errors: int) -> No
     suite.set("time", "0")
 
 
-def _plan_suite(root: ET.Element, result: PlanResult, rules: list[Rule],
-                reasons: tuple[str, ...], report: Report) -> tuple[int, int, int]:
+def _plan_suite(
+    root: ET.Element,
+    result: PlanResult,
+    rules: list[Rule],
+    reasons: tuple[str, ...],
+    report: Report,
+) -> tuple[int, int, int]:
     suite = ET.SubElement(root, "testsuite", {"name": result.file, "file": result.file})
     classname = result.plan_id or result.file
-    _props(suite, {"plan.id": result.plan_id or "", "plan.file": result.file,
-                   "fail_on": report.fail_on.label if report.fail_on else "never",
-                   "rules_version": report.rules_version,
-                   "as_of": report.as_of.isoformat()})
+    _props(
+        suite,
+        {
+            "plan.id": result.plan_id or "",
+            "plan.file": result.file,
+            "fail_on": report.fail_on.label if report.fail_on else "never",
+            "rules_version": report.rules_version,
+            "as_of": report.as_of.isoformat(),
+        },
+    )
     by_rule: dict[str, list[Finding]] = {}
     for f in sorted(result.findings, key=Finding.sort_key):
         by_rule.setdefault(f.rule, []).append(f)
@@ -82,8 +94,9 @@ def _plan_suite(root: ET.Element, result: PlanResult, rules: list[Rule],
         case = _testcase(suite, classname, name)
         for f in found:
             if f.counts:
-                failure = ET.SubElement(case, "failure",
-                                        {"message": f.message, "type": f.severity.label})
+                failure = ET.SubElement(
+                    case, "failure", {"message": f.message, "type": f.severity.label}
+                )
                 failure.text = _failure_text(f)
                 failures += 1
         quiet = [f for f in found if not f.counts]
@@ -128,8 +141,9 @@ def as_element(report: Report) -> ET.Element:
             plan_errors.append(result.error)
             counts = _error_suite(root, result.file, result.error)
         else:
-            counts = _plan_suite(root, result, rules,
-                                 reasons.get((result.file, result.plan_id), ()), report)
+            counts = _plan_suite(
+                root, result, rules, reasons.get((result.file, result.plan_id), ()), report
+            )
         totals = [a + b for a, b in zip(totals, counts, strict=True)]
     for problem in report.errors:  # paths and files that never became a plan result
         if any(problem is e or problem == e for e in plan_errors):

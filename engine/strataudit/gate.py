@@ -10,7 +10,10 @@ from strataudit.findings import Waiver
 from strataudit.rulefile import Severity
 
 FAIL_LEVELS: dict[str, Severity | None] = {
-    "error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO, "never": None,
+    "error": Severity.ERROR,
+    "warning": Severity.WARNING,
+    "info": Severity.INFO,
+    "never": None,
 }
 EXIT_PASS, EXIT_FAIL, EXIT_INPUT = 0, 1, 2
 
@@ -35,29 +38,44 @@ class Verdict:
 
 def judge_plan(result: PlanResult, fail_on: Severity | None) -> PlanVerdict:
     if result.error is not None:
-        return PlanVerdict(result.file, result.plan_id, "error",
-                           (f"{result.file} could not be audited: {result.error.message}",))
-    blocking = [f for f in result.findings
-                if fail_on is not None and f.counts and f.severity >= fail_on]
+        return PlanVerdict(
+            result.file,
+            result.plan_id,
+            "error",
+            (f"{result.file} could not be audited: {result.error.message}",),
+        )
+    blocking = [
+        f for f in result.findings if fail_on is not None and f.counts and f.severity >= fail_on
+    ]
     if not blocking:
         return PlanVerdict(result.file, result.plan_id, "pass", ())
     counts = Counter(f.severity for f in blocking)
-    parts = [f"{counts[s]} {s.label}{'s' if counts[s] != 1 else ''}"
-             for s in sorted(counts, reverse=True)]
+    parts = [
+        f"{counts[s]} {s.label}{'s' if counts[s] != 1 else ''}"
+        for s in sorted(counts, reverse=True)
+    ]
     rules = sorted({f.rule for f in blocking})
     assert fail_on is not None
-    reason = (f"{result.file}: {' and '.join(parts)} at or above `{fail_on.label}` "
-              f"({', '.join(rules)})")
+    reason = (
+        f"{result.file}: {' and '.join(parts)} at or above `{fail_on.label}` ({', '.join(rules)})"
+    )
     return PlanVerdict(result.file, result.plan_id, "fail", (reason,))
 
 
-def judge(results: list[PlanResult], fail_on: Severity | None, run_errors: int = 0,
-          expired: tuple[Waiver, ...] = ()) -> Verdict:
+def judge(
+    results: list[PlanResult],
+    fail_on: Severity | None,
+    run_errors: int = 0,
+    expired: tuple[Waiver, ...] = (),
+) -> Verdict:
     """The verdict with reasons: why it failed, or what it let through when it passed."""
     plans = tuple(judge_plan(r, fail_on) for r in results)
     reasons = [reason for p in plans for reason in p.reasons]
-    reasons += [f"waiver expired on {w.expires.isoformat()} ({w.source}): {w.describe()}; "
-                "its findings count again" for w in expired]
+    reasons += [
+        f"waiver expired on {w.expires.isoformat()} ({w.source}): {w.describe()}; "
+        "its findings count again"
+        for w in expired
+    ]
     if run_errors:
         reasons.append(f"{run_errors} input(s) could not be read")
     if run_errors or any(p.verdict == "error" for p in plans):
@@ -69,6 +87,8 @@ def judge(results: list[PlanResult], fail_on: Severity | None, run_errors: int =
     baselined = sum(1 for f in findings if f.baselined and f.waiver is None)
     below = sum(1 for f in findings if f.counts)
     level = fail_on.label if fail_on else "never"
-    reasons.append(f"passed at fail-on `{level}`: {below} finding(s) below it, {waived} waived, "
-                   f"{baselined} baselined")
+    reasons.append(
+        f"passed at fail-on `{level}`: {below} finding(s) below it, {waived} waived, "
+        f"{baselined} baselined"
+    )
     return Verdict("pass", EXIT_PASS, plans, tuple(reasons))

@@ -72,8 +72,16 @@ def _present(field_: str, flag: Any) -> dict[str, Any]:
 
 # The operator table: `where: {field: {op: value}}`.
 OPERATORS = {
-    "eq": _eq, "ne": _cmp("$neq"), "lt": _cmp("$lt"), "le": _cmp("$lte"), "gt": _cmp("$gt"),
-    "ge": _cmp("$gte"), "in": _in, "not_in": _not_in, "missing": _missing, "present": _present,
+    "eq": _eq,
+    "ne": _cmp("$neq"),
+    "lt": _cmp("$lt"),
+    "le": _cmp("$lte"),
+    "gt": _cmp("$gt"),
+    "ge": _cmp("$gte"),
+    "in": _in,
+    "not_in": _not_in,
+    "missing": _missing,
+    "present": _present,
 }
 
 
@@ -88,14 +96,23 @@ def _is_ref(value: Any) -> bool:
 COMPARISONS = {"ne", "lt", "le", "gt", "ge"}
 
 
-def compile_pattern(pattern: Pattern, anchor: str | None = None,
-                    guards: frozenset[str] = frozenset()) -> dict[str, Any]:
-    return compile_tests(pattern.fact if isinstance(pattern.fact, str) else pattern.fact[0],
-                         pattern.where, anchor, guards)
+def compile_pattern(
+    pattern: Pattern, anchor: str | None = None, guards: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    return compile_tests(
+        pattern.fact if isinstance(pattern.fact, str) else pattern.fact[0],
+        pattern.where,
+        anchor,
+        guards,
+    )
 
 
-def compile_tests(fact_type: str, where: dict[str, Any], anchor: str | None = None,
-                  guards: frozenset[str] = frozenset()) -> dict[str, Any]:
+def compile_tests(
+    fact_type: str,
+    where: dict[str, Any],
+    anchor: str | None = None,
+    guards: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
     """One pattern's tests, ordered around three engine defects seen in durable-rules 2.0.28.
 
     - A join test placed after an `$or` group is silently ignored: `$or` groups (from `in`)
@@ -120,8 +137,9 @@ def compile_tests(fact_type: str, where: dict[str, Any], anchor: str | None = No
             raise GrammarError(f"`{field_}`: one operator per field test, got {sorted(test)}")
         op, value = next(iter(test.items()))
         if op not in OPERATORS:
-            raise GrammarError(f"`{field_}`: unknown operator `{op}`; "
-                               f"use one of {', '.join(OPERATORS)}")
+            raise GrammarError(
+                f"`{field_}`: unknown operator `{op}`; use one of {', '.join(OPERATORS)}"
+            )
         compiled = OPERATORS[op](field_, value)
         if op in ("in", "not_in"):
             if not isinstance(value, list) or any(_is_ref(v) for v in value):
@@ -146,7 +164,7 @@ def _guards(patterns: list[Pattern]) -> dict[str, set[str]]:
     for pattern in patterns:
         for test in pattern.where.values():
             if isinstance(test, dict) and len(test) == 1:
-                (op, value), = test.items()
+                ((op, value),) = test.items()
                 if op in COMPARISONS and _is_ref(value):
                     name, _, attr = value[1:].partition(".")
                     need.setdefault(name, set()).add(attr or "key")
@@ -197,7 +215,7 @@ class Program:
         One chunk is fastest for the built-in catalogue: splitting it by category was measured
         slower (CON001 alone needs every reference, so the facts were asserted 2.2 times)."""
         size = self.checks_per_ruleset()
-        chunks = [self.checks[i:i + size] for i in range(0, len(self.checks), size)] or [[]]
+        chunks = [self.checks[i : i + size] for i in range(0, len(self.checks), size)] or [[]]
         return [self._chunk(checks) for checks in chunks]
 
     def _chunk(self, checks: list[Check]) -> Chunk:
@@ -217,8 +235,10 @@ class Program:
     def checks_per_ruleset(self) -> int:
         room = MAX_RULES_PER_RULESET - len(self.sinks(self.fact_types)) - len(self.derives)
         if room < 1:
-            raise GrammarError(f"{len(self.derives)} derivations leave no room for checks in one "
-                               f"engine ruleset ({MAX_RULES_PER_RULESET} rules at most)")
+            raise GrammarError(
+                f"{len(self.derives)} derivations leave no room for checks in one "
+                f"engine ruleset ({MAX_RULES_PER_RULESET} rules at most)"
+            )
         return room
 
     def sinks(self, types: set[str]) -> list[Derive]:
@@ -229,10 +249,15 @@ class Program:
         matches the type alone, then waits for a fact kind that is never asserted: no action
         ever runs, the fact is stored, and nothing else changes.
         """
-        return [Derive(name=f"sink.{t}", bound=(), template={},
-                       definition={"all": [{"p_fact": {"type": t}},
-                                           {"p_never": {"type": NEVER}}]})
-                for t in sorted(types)]
+        return [
+            Derive(
+                name=f"sink.{t}",
+                bound=(),
+                template={},
+                definition={"all": [{"p_fact": {"type": t}}, {"p_never": {"type": NEVER}}]},
+            )
+            for t in sorted(types)
+        ]
 
 
 @dataclass(frozen=True)
@@ -243,8 +268,9 @@ class Chunk:
     types: frozenset[str]  # the only fact types it receives
 
 
-def _patterns(patterns: list[Pattern], anchor: str | None
-              ) -> tuple[list[dict[str, Any]], list[str]]:
+def _patterns(
+    patterns: list[Pattern], anchor: str | None
+) -> tuple[list[dict[str, Any]], list[str]]:
     compiled: list[dict[str, Any]] = []
     bound: list[str] = []
     guards = _guards(patterns)
@@ -254,8 +280,9 @@ def _patterns(patterns: list[Pattern], anchor: str | None
             # "none of these kinds": one $not per kind ($or on the type inside a $not with a
             # join silently drops the join in this engine, so it is not used).
             for j, fact_type in enumerate(fact_types(pattern)):
-                compiled.append({f"n{i}_{j}$not": compile_tests(fact_type, pattern.where,
-                                                                 anchor, own)})
+                compiled.append(
+                    {f"n{i}_{j}$not": compile_tests(fact_type, pattern.where, anchor, own)}
+                )
         else:
             name = binding(pattern.as_ or f"anon{i}")
             compiled.append({name: compile_pattern(pattern, anchor, own)})
@@ -268,22 +295,33 @@ def compile_rule(rule: Rule, program: Program) -> None:
     spec = rule.spec
     for d, derivation in enumerate(spec.derive):
         patterns, bound = _patterns(derivation.when, None)
-        program.derives.append(Derive(
-            name=f"{spec.id}.derive{d}", bound=tuple(bound),
-            template={k: _value(v) for k, v in derivation.assert_.items()},
-            definition={"all": patterns},
-            types=frozenset(t for p in derivation.when for t in fact_types(p)),
-            produces=str(derivation.assert_.get("fact"))))
+        program.derives.append(
+            Derive(
+                name=f"{spec.id}.derive{d}",
+                bound=tuple(bound),
+                template={k: _value(v) for k, v in derivation.assert_.items()},
+                definition={"all": patterns},
+                types=frozenset(t for p in derivation.when for t in fact_types(p)),
+                produces=str(derivation.assert_.get("fact")),
+            )
+        )
         program.fact_types.update(t for p in derivation.when for t in fact_types(p))
     cases: list[Case] = rule.cases()
     for c, case in enumerate(cases):
         patterns, bound = _patterns([*spec.match, *case.match], TRIGGER_NAME)
-        program.checks.append(Check(
-            name=f"{spec.id}.case{c}", rule_id=spec.id, case_index=c, bound=tuple(bound),
-            definition={"all": [dict(TRIGGER_PATTERN), *patterns]},
-            types=frozenset({TRIGGER, *(t for p in [*spec.match, *case.match]
-                                         for t in fact_types(p))}),
-            category=spec.category))
+        program.checks.append(
+            Check(
+                name=f"{spec.id}.case{c}",
+                rule_id=spec.id,
+                case_index=c,
+                bound=tuple(bound),
+                definition={"all": [dict(TRIGGER_PATTERN), *patterns]},
+                types=frozenset(
+                    {TRIGGER, *(t for p in [*spec.match, *case.match] for t in fact_types(p))}
+                ),
+                category=spec.category,
+            )
+        )
         program.fact_types.update(t for p in [*spec.match, *case.match] for t in fact_types(p))
     program.fact_types.add(TRIGGER)
 
@@ -301,7 +339,7 @@ def bind_template(template: dict[str, Any], facts: dict[str, dict[str, Any]]) ->
     out: dict[str, Any] = {}
     for key, value in template.items():
         if isinstance(value, dict) and len(value) == 1:
-            (name, attr), = value.items()
+            ((name, attr),) = value.items()
             fact = facts.get(name)
             out[key] = fact.get(attr) if fact is not None else None
         else:

@@ -30,16 +30,30 @@ def render(report: Report) -> str:
     for result in report.results:  # a table per audited plan, even when files are shared
         if not result.findings:
             continue
-        for file, group in groupby(sorted(result.findings, key=Finding.sort_key),
-                                   key=lambda f: f.location.file):
-            rows = [(f"{f.location.line}:{f.location.column}", _severity(f), f.rule,
-                     _wrap(f"{f.message}\n-> {f.location.path}", 56) if f.location.path
-                     else _wrap(f.message, 56))
-                    for f in group]
+        for file, group in groupby(
+            sorted(result.findings, key=Finding.sort_key), key=lambda f: f.location.file
+        ):
+            rows = [
+                (
+                    f"{f.location.line}:{f.location.column}",
+                    _severity(f),
+                    f.rule,
+                    _wrap(f"{f.message}\n-> {f.location.path}", 56)
+                    if f.location.path
+                    else _wrap(f.message, 56),
+                )
+                for f in group
+            ]
             shown = file if file == result.file else f"{file} (included by {result.file})"
             out.append("\n" + textwrap.fill(shown, WIDTH, subsequent_indent="  "))
-            out.append(tabulate(rows, headers=["where", "severity", "rule", "finding"],
-                                tablefmt="simple", maxcolwidths=[None, None, None, 60]))
+            out.append(
+                tabulate(
+                    rows,
+                    headers=["where", "severity", "rule", "finding"],
+                    tablefmt="simple",
+                    maxcolwidths=[None, None, None, 60],
+                )
+            )
     for w in report.expired_waivers:
         out.append(f"expired waiver ({w.source}): {w.describe()}")
     for w in report.unused_waivers:
@@ -47,16 +61,22 @@ def render(report: Report) -> str:
     if report.resolved:
         out.append(f"{len(report.resolved)} baselined finding(s) resolved")
     if report.skipped:
-        out.append("\n" + textwrap.fill("skipped (not plans): " + ", ".join(report.skipped),
-                                         WIDTH, subsequent_indent="  "))
+        out.append(
+            "\n"
+            + textwrap.fill(
+                "skipped (not plans): " + ", ".join(report.skipped), WIDTH, subsequent_indent="  "
+            )
+        )
     counts = report.by_severity()
     summary = ", ".join(f"{n} {label}" for label, n in counts.items())
     plans = len(report.results)
     if report.errors:
         out.append(f"\n{len(report.errors)} input error(s), on standard error")
-    out.append(f"\n{plans} plan{'s' if plans != 1 else ''} audited, "
-               f"{len(report.findings)} findings ({summary}); verdict: "
-               f"{report.verdict.verdict.upper()}")
+    out.append(
+        f"\n{plans} plan{'s' if plans != 1 else ''} audited, "
+        f"{len(report.findings)} findings ({summary}); verdict: "
+        f"{report.verdict.verdict.upper()}"
+    )
     for reason in report.verdict.reasons:
         out.append(textwrap.fill(reason, WIDTH, initial_indent="  - ", subsequent_indent="    "))
     return "\n".join(out).lstrip("\n") + "\n"

@@ -55,8 +55,10 @@ class EngineError(RuntimeError):
 class DerivationLimit(EngineError):
     """Forward chaining grew past its bound: the plan, not the engine, is the cause."""
 
-    hint = ("shorten the plan's chains of references (goals supporting goals): cycles are "
-            "checked over their closure, which grows with the square of a chain's length")
+    hint = (
+        "shorten the plan's chains of references (goals supporting goals): cycles are "
+        "checked over their closure, which grows with the square of a chain's length"
+    )
 
 
 def fnv32(text: str) -> int:
@@ -122,8 +124,13 @@ class _Match:
         self._ruleset = ruleset
 
 
-def _run_actions(ruleset: Any, state: Any, result: dict[str, Any], state_handle: Any,
-                 complete: Callable[..., Any]) -> None:
+def _run_actions(
+    ruleset: Any,
+    state: Any,
+    result: dict[str, Any],
+    state_handle: Any,
+    complete: Callable[..., Any],
+) -> None:
     """Run the engine's pending actions, lean: the binding's own loop wraps each one in a
     Closure, a Promise with lease timers, and writes the session state back after every action
     (about 40 µs each, most of a typical plan's engine time). Our actions never change the
@@ -131,7 +138,7 @@ def _run_actions(ruleset: Any, state: Any, result: dict[str, Any], state_handle:
     that complete an action and fetch the next remain."""
     handle = ruleset._handle
     while "message" in result:
-        (rule_name, message), = result.pop("message").items()
+        ((rule_name, message),) = result.pop("message").items()
         try:
             ruleset._actions[rule_name]._func(_Match(message, ruleset))
         except Exception as exc:
@@ -216,8 +223,10 @@ class Engine:
         that: 128 checks whose subject patterns branch on distinct fields after one shared test,
         or 257 identical checks, did not fit one ruleset here. Halving finds a size that fits.
         """
-        rules = {item.name: {**json.loads(json.dumps(item.definition)), "run": item.name}
-                 for item in chunk}
+        rules = {
+            item.name: {**json.loads(json.dumps(item.definition)), "run": item.name}
+            for item in chunk
+        }
         ruleset = f"{name}-{len(self.ruleset_names)}"
         try:
             self.host.set_rulesets({ruleset: rules})
@@ -227,8 +236,9 @@ class Engine:
             checks = [item for item in chunk if isinstance(item, Check)]
             derives = [item for item in chunk if isinstance(item, Derive)]
             if len(checks) < 2:
-                raise EngineError(f"the engine cannot hold the rules {[i.name for i in chunk]}: "
-                                  f"{exc}") from None
+                raise EngineError(
+                    f"the engine cannot hold the rules {[i.name for i in chunk]}: {exc}"
+                ) from None
             half = len(checks) // 2
             self._register(name, [*derives, *checks[:half]], types)
             self._register(name, [*derives, *checks[half:]], types)
@@ -254,6 +264,7 @@ class Engine:
                 except Exception as exc:  # recorded, then re-raised for the engine to swallow
                     session.errors.append(f"{rule_id}: {exc!r}")
                     raise
+
             return check
 
         template = item.template
@@ -274,7 +285,8 @@ class Engine:
                 if len(seen) > MAX_DERIVED_FACTS:
                     session.limit = DerivationLimit(
                         f"more than {MAX_DERIVED_FACTS:,} derived facts ({fact_type}): the "
-                        "plan's chains of references are too long to follow")
+                        "plan's chains of references are too long to follow"
+                    )
                     raise session.limit
                 fact["id"] = session.unique_id(f"d:{ruleset}:{len(made)}")
                 fact["sid"] = session.sid
@@ -284,6 +296,7 @@ class Engine:
             except Exception as exc:
                 session.errors.append(f"{item.name}: {exc!r}")
                 raise
+
         return derive
 
     def _current(self) -> _Session:
@@ -302,27 +315,35 @@ class Engine:
             self._dirty = None
         if not self._free:
             if self._ids.minted >= MAX_LIVE_SESSIONS:
-                raise EngineError(f"{len(self._retired)} failed plans hold engine sessions; "
-                                  "the engine's limit is 1,024")
+                raise EngineError(
+                    f"{len(self._retired)} failed plans hold engine sessions; "
+                    "the engine's limit is 1,024"
+                )
             self._free.append(self._ids.mint())
         sid = self._free.pop(0)
         session = self._session = _Session(sid)
         # `fid` keeps the fact's own id for the findings, whatever id the hash check gives it.
-        every = [{**f, "sid": sid, "id": session.unique_id(f["id"]), "fid": f["id"], ALWAYS: 1}
-                 for f in facts]
-        trigger = session.trigger = {"type": TRIGGER, "id": session.unique_id("trigger"),
-                                     "sid": sid, ALWAYS: 1}
+        every = [
+            {**f, "sid": sid, "id": session.unique_id(f["id"]), "fid": f["id"], ALWAYS: 1}
+            for f in facts
+        ]
+        trigger = session.trigger = {
+            "type": TRIGGER,
+            "id": session.unique_id("trigger"),
+            "sid": sid,
+            ALWAYS: 1,
+        }
         clean = False
         try:
             for name in self.ruleset_names:
                 types = self._routes[name]
                 batch = session.asserted[name] = [f for f in every if f["type"] in types]
                 for i in range(0, len(batch), BATCH):
-                    self._assert(name, batch[i:i + BATCH])
+                    self._assert(name, batch[i : i + BATCH])
                 while session.pending.get(name):  # forward chaining, a round at a time
                     derived = session.pending.pop(name)
                     for i in range(0, len(derived), BATCH):
-                        self._assert(name, derived[i:i + BATCH])
+                        self._assert(name, derived[i : i + BATCH])
                 self._assert(name, [trigger])
             clean = True
             return session.matches
@@ -341,10 +362,13 @@ class Engine:
         instead: a clean plan's sid is reused, a failed plan's is retired (hazard 6).
         """
         for name in self.ruleset_names:
-            own = [session.trigger, *session.asserted.get(name, []),
-                   *session.derived_facts.get(name, [])]
+            own = [
+                session.trigger,
+                *session.asserted.get(name, []),
+                *session.derived_facts.get(name, []),
+            ]
             for i in range(0, len(own), BATCH):
-                self.host.retract_facts(name, own[i:i + BATCH])
+                self.host.retract_facts(name, own[i : i + BATCH])
 
     def _assert(self, ruleset: str, facts: list[dict[str, Any]]) -> None:
         session = self._current()
@@ -386,9 +410,12 @@ class Engine:
                     pass
                 continue
             ran += 1
-            rs._flush_actions(json.loads(result[0]), {"message": json.loads(result[1])},
-                              result[2],
-                              lambda e, state: session.errors.append(repr(e)) if e else None)
+            rs._flush_actions(
+                json.loads(result[0]),
+                {"message": json.loads(result[1])},
+                result[2],
+                lambda e, state: session.errors.append(repr(e)) if e else None,
+            )
 
     def live_sessions(self) -> int:
         """Sessions that hold facts: the last clean plan's (emptied lazily) and failed ones."""

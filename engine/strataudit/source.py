@@ -125,39 +125,67 @@ def read_text(path: Path, display: str) -> str:
     try:
         size = os.stat(path).st_size
         if size > MAX_BYTES:
-            raise input_error(display, None, None,
-                              f"the file is {size:,} bytes, over the 64 MiB limit",
-                              "split the plan into files joined with `include:`")
+            raise input_error(
+                display,
+                None,
+                None,
+                f"the file is {size:,} bytes, over the 64 MiB limit",
+                "split the plan into files joined with `include:`",
+            )
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise input_error(display, None, None, "no such file",
-                          "check the path; plans are .yaml, .yml or .json files") from None
+        raise input_error(
+            display,
+            None,
+            None,
+            "no such file",
+            "check the path; plans are .yaml, .yml or .json files",
+        ) from None
     except IsADirectoryError:
-        raise input_error(display, None, None, "is a directory, not a plan file",
-                          "name a plan file, or audit the directory as a whole") from None
+        raise input_error(
+            display,
+            None,
+            None,
+            "is a directory, not a plan file",
+            "name a plan file, or audit the directory as a whole",
+        ) from None
     except OSError as exc:
-        raise input_error(display, None, None, f"cannot be read: {exc.strerror}",
-                          "check the file's permissions") from None
+        raise input_error(
+            display, None, None, f"cannot be read: {exc.strerror}", "check the file's permissions"
+        ) from None
     return decode(raw, display)
 
 
 def decode(raw: bytes, display: str) -> str:
     if len(raw) > MAX_BYTES:
-        raise input_error(display, None, None,
-                          f"the input is {len(raw):,} bytes, over the 64 MiB limit",
-                          "split the plan into files joined with `include:`")
+        raise input_error(
+            display,
+            None,
+            None,
+            f"the input is {len(raw):,} bytes, over the 64 MiB limit",
+            "split the plan into files joined with `include:`",
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         before = raw[: exc.start]
         line = before.count(b"\n") + 1
         column = exc.start - (before.rfind(b"\n") + 1) + 1
-        raise input_error(display, line, column,
-                          f"byte 0x{raw[exc.start]:02x} is not UTF-8",
-                          "save the file as UTF-8 (plans are UTF-8 text)") from None
+        raise input_error(
+            display,
+            line,
+            column,
+            f"byte 0x{raw[exc.start]:02x} is not UTF-8",
+            "save the file as UTF-8 (plans are UTF-8 text)",
+        ) from None
     if not text.strip():
-        raise input_error(display, 1, 1, "the file is empty",
-                          "a plan starts with `strataudit: 1` and a `plan:` section") from None
+        raise input_error(
+            display,
+            1,
+            1,
+            "the file is empty",
+            "a plan starts with `strataudit: 1` and a `plan:` section",
+        ) from None
     return text
 
 
@@ -181,27 +209,37 @@ def parse(text: str, display: str, path: Path | None = None) -> Document:
                         value = _scalar(event)
                     except ValueError as exc:
                         m = _mark(event.start_mark)
-                        raise input_error(display, m.line, m.column,
-                                          f"`{event.value}` is not a valid value: {exc}",
-                                          "write dates as real YYYY-MM-DD dates; quote text"
-                                          ) from None
+                        raise input_error(
+                            display,
+                            m.line,
+                            m.column,
+                            f"`{event.value}` is not a valid value: {exc}",
+                            "write dates as real YYYY-MM-DD dates; quote text",
+                        ) from None
                     size = 1
                     if event.anchor:
                         anchors[event.anchor] = (value, 1)
                 else:
                     if event.anchor not in anchors:
                         m = _mark(event.start_mark)
-                        raise input_error(display, m.line, m.column,
-                                          f"alias *{event.anchor} names no anchor",
-                                          f"define `&{event.anchor}` before using it")
+                        raise input_error(
+                            display,
+                            m.line,
+                            m.column,
+                            f"alias *{event.anchor} names no anchor",
+                            f"define `&{event.anchor}` before using it",
+                        )
                     value, size = anchors[event.anchor]
                     alias_nodes += size
                     if alias_nodes > MAX_ALIAS_NODES:
                         m = _mark(event.start_mark)
-                        raise input_error(display, m.line, m.column,
-                                          f"anchors and aliases expand past "
-                                          f"{MAX_ALIAS_NODES:,} nodes",
-                                          "write the repeated data out, or use fewer aliases")
+                        raise input_error(
+                            display,
+                            m.line,
+                            m.column,
+                            f"anchors and aliases expand past {MAX_ALIAS_NODES:,} nodes",
+                            "write the repeated data out, or use fewer aliases",
+                        )
                 if not stack:
                     root, root_mark = value, _mark(event.start_mark)
                     continue
@@ -211,9 +249,13 @@ def parse(text: str, display: str, path: Path | None = None) -> Document:
                     raise _tag_error(display, event)
                 if len(stack) >= MAX_DEPTH:
                     m = _mark(event.start_mark)
-                    raise input_error(display, m.line, m.column,
-                                      f"the document nests deeper than {MAX_DEPTH} levels",
-                                      "flatten the data; plans need only a few levels")
+                    raise input_error(
+                        display,
+                        m.line,
+                        m.column,
+                        f"the document nests deeper than {MAX_DEPTH} levels",
+                        "flatten the data; plans need only a few levels",
+                    )
                 container: Any = {} if kind is ev.MappingStartEvent else []
                 frame = _Frame(container, event.anchor)
                 frame.start = _mark(event.start_mark)
@@ -228,31 +270,54 @@ def parse(text: str, display: str, path: Path | None = None) -> Document:
                 if not stack:
                     root = frame.container
                 else:
-                    _add(stack[-1], frame.container, frame.size, event, display, False,
-                         start=frame.start)
+                    _add(
+                        stack[-1],
+                        frame.container,
+                        frame.size,
+                        event,
+                        display,
+                        False,
+                        start=frame.start,
+                    )
             elif kind is ev.DocumentStartEvent:
                 documents += 1
                 if documents > 1:
                     m = _mark(event.start_mark)
-                    raise input_error(display, m.line, m.column,
-                                      "the file holds more than one YAML document",
-                                      "keep one plan per file; remove the `---` separator")
+                    raise input_error(
+                        display,
+                        m.line,
+                        m.column,
+                        "the file holds more than one YAML document",
+                        "keep one plan per file; remove the `---` separator",
+                    )
     except yaml.MarkedYAMLError as exc:
         where: Any = exc.problem_mark or exc.context_mark
         line, column = (where.line + 1, where.column + 1) if where is not None else (None, None)
         if "nesting depth" in str(exc.problem):  # libyaml's own limit, met while scanning ahead
-            raise input_error(display, line, column,
-                              f"the document nests deeper than {MAX_DEPTH} levels",
-                              "flatten the data; plans need only a few levels") from None
-        raise input_error(display, line, column, f"invalid YAML: {exc.problem or exc.context}",
-                          "fix the syntax at this spot (indentation, a missing `:` or quote)"
-                          ) from None
+            raise input_error(
+                display,
+                line,
+                column,
+                f"the document nests deeper than {MAX_DEPTH} levels",
+                "flatten the data; plans need only a few levels",
+            ) from None
+        raise input_error(
+            display,
+            line,
+            column,
+            f"invalid YAML: {exc.problem or exc.context}",
+            "fix the syntax at this spot (indentation, a missing `:` or quote)",
+        ) from None
     except yaml.YAMLError as exc:
-        raise input_error(display, None, None, f"invalid YAML: {exc}",
-                          "fix the syntax") from None
+        raise input_error(display, None, None, f"invalid YAML: {exc}", "fix the syntax") from None
     except RecursionError:
-        raise input_error(display, None, None, f"the document nests deeper than {MAX_DEPTH} levels",
-                          "flatten the data") from None
+        raise input_error(
+            display,
+            None,
+            None,
+            f"the document nests deeper than {MAX_DEPTH} levels",
+            "flatten the data",
+        ) from None
     return Document(display, path, root, root_mark, marks)
 
 
@@ -271,13 +336,24 @@ def _events(text: str) -> Iterator[Any]:
 
 def _tag_error(display: str, event: Any) -> InputError:
     m = _mark(event.start_mark)
-    return input_error(display, m.line, m.column,
-                       f"YAML tag `{event.tag}` is not allowed",
-                       "remove the tag: plans are plain data (safe YAML only)")
+    return input_error(
+        display,
+        m.line,
+        m.column,
+        f"YAML tag `{event.tag}` is not allowed",
+        "remove the tag: plans are plain data (safe YAML only)",
+    )
 
 
-def _add(frame: _Frame, value: Any, size: int, event: Any, display: str, is_scalar: bool,
-         start: Mark | None = None) -> None:
+def _add(
+    frame: _Frame,
+    value: Any,
+    size: int,
+    event: Any,
+    display: str,
+    is_scalar: bool,
+    start: Mark | None = None,
+) -> None:
     """Put a finished value into its parent: a list item, a mapping key, or a mapping value."""
     frame.size += size
     mark = start or _mark(event.start_mark)
@@ -288,16 +364,25 @@ def _add(frame: _Frame, value: Any, size: int, event: Any, display: str, is_scal
         return
     if frame.key is _NO_KEY:
         if not is_scalar:
-            raise input_error(display, mark.line, mark.column, "a mapping key must be a plain word",
-                              "write keys as simple names, e.g. `budget:`")
+            raise input_error(
+                display,
+                mark.line,
+                mark.column,
+                "a mapping key must be a plain word",
+                "write keys as simple names, e.g. `budget:`",
+            )
         key = event.value if isinstance(event, ev.ScalarEvent) else value
         if not isinstance(key, str):
             key = str(key)
         if key in container and key not in frame.merged:
             first = frame.table[key]
-            raise input_error(display, mark.line, mark.column,
-                              f"duplicate key `{key}` (first written at line {first.line})",
-                              "keep one of the two: YAML would silently drop the first value")
+            raise input_error(
+                display,
+                mark.line,
+                mark.column,
+                f"duplicate key `{key}` (first written at line {first.line})",
+                "keep one of the two: YAML would silently drop the first value",
+            )
         frame.key, frame.key_mark = key, mark
         return
     key, key_mark = frame.key, frame.key_mark
@@ -306,8 +391,13 @@ def _add(frame: _Frame, value: Any, size: int, event: Any, display: str, is_scal
         sources = value if isinstance(value, list) else [value]
         for source in sources:
             if not isinstance(source, dict):
-                raise input_error(display, mark.line, mark.column, "`<<` merges only mappings",
-                                  "point `<<:` at an anchored mapping")
+                raise input_error(
+                    display,
+                    mark.line,
+                    mark.column,
+                    "`<<` merges only mappings",
+                    "point `<<:` at an anchored mapping",
+                )
             for k, v in source.items():
                 if k not in container:
                     container[k] = v
@@ -352,9 +442,13 @@ def _json_fast(text: str, display: str, path: Path | None) -> Document | None:
     try:
         data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
     except json.JSONDecodeError as exc:
-        raise input_error(display, exc.lineno, exc.colno, f"invalid JSON: {exc.msg}",
-                          "fix the JSON syntax at this spot (a missing comma, quote or bracket)"
-                          ) from None
+        raise input_error(
+            display,
+            exc.lineno,
+            exc.colno,
+            f"invalid JSON: {exc.msg}",
+            "fix the JSON syntax at this spot (a missing comma, quote or bracket)",
+        ) from None
     except (_Fallback, RecursionError):
         return None
     if _deeper_than(data, MAX_DEPTH):

@@ -60,8 +60,9 @@ class ConfigSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     fail_on: Level | None = None
-    severity: dict[str, Annotated[Literal["error", "warning", "info", "off"],
-                                  BeforeValidator(_off)]] = Field(default_factory=dict)
+    severity: dict[
+        str, Annotated[Literal["error", "warning", "info", "off"], BeforeValidator(_off)]
+    ] = Field(default_factory=dict)
     select: list[str] = Field(default_factory=list)
     ignore: list[str] = Field(default_factory=list)
     rules: list[str] = Field(default_factory=list)
@@ -111,8 +112,13 @@ def load_config(path: Path | None, display: str | None = None) -> Config:
     for rule_id in spec.severity:
         if not rule_id[:1].isalpha():
             mark = doc.mark_of(("severity", rule_id))
-            raise input_error(shown, mark.line, mark.column, f"`{rule_id}` is not a rule id",
-                              "key severity overrides by rule id, e.g. `SEG005: warning`")
+            raise input_error(
+                shown,
+                mark.line,
+                mark.column,
+                f"`{rule_id}` is not a rule id",
+                "key severity overrides by rule id, e.g. `SEG005: warning`",
+            )
     base = path.parent
     lines: dict[str, tuple[int, int]] = {}
     for key in ("select", "ignore"):
@@ -122,10 +128,16 @@ def load_config(path: Path | None, display: str | None = None) -> Config:
         lines.setdefault(name, _at(doc, ("severity", name)))
     for i, w in enumerate(spec.waivers):
         lines.setdefault(w.rule.upper(), _at(doc, ("waivers", i, "rule")))
-    return Config(file=shown, fail_on=spec.fail_on,
-                  severity={k.upper(): v for k, v in spec.severity.items()},
-                  select=tuple(spec.select), ignore=tuple(spec.ignore),
-                  packs=tuple(base / p for p in spec.rules), waivers=waivers, lines=lines)
+    return Config(
+        file=shown,
+        fail_on=spec.fail_on,
+        severity={k.upper(): v for k, v in spec.severity.items()},
+        select=tuple(spec.select),
+        ignore=tuple(spec.ignore),
+        packs=tuple(base / p for p in spec.rules),
+        waivers=waivers,
+        lines=lines,
+    )
 
 
 def _at(doc: Document, raw: tuple[str | int, ...]) -> tuple[int, int]:
@@ -136,9 +148,20 @@ def _at(doc: Document, raw: tuple[str | int, ...]) -> tuple[int, int]:
 def _waiver(spec: WaiverSpec, index: int, doc: Document) -> Waiver:
     mark = doc.mark_of(("waivers", index))
     if spec.entity and spec.path:
-        raise input_error(doc.file, mark.line, mark.column,
-                          "a waiver names an `entity` or a `path`, not both",
-                          "keep the one that identifies the finding")
-    return Waiver(rule=spec.rule.upper(), reason=spec.reason, owner=spec.owner,
-                  expires=spec.expires, entity=spec.entity, path=spec.path, files=spec.files,
-                  source=f"{doc.file}:{mark.line}")
+        raise input_error(
+            doc.file,
+            mark.line,
+            mark.column,
+            "a waiver names an `entity` or a `path`, not both",
+            "keep the one that identifies the finding",
+        )
+    return Waiver(
+        rule=spec.rule.upper(),
+        reason=spec.reason,
+        owner=spec.owner,
+        expires=spec.expires,
+        entity=spec.entity,
+        path=spec.path,
+        files=spec.files,
+        source=f"{doc.file}:{mark.line}",
+    )

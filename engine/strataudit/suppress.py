@@ -65,8 +65,12 @@ class WaiverOutcome:
     unused: tuple[Waiver, ...]
 
 
-def apply_waivers(results: list[PlanResult], waivers: tuple[Waiver, ...],
-                  as_of: datetime.date, active: set[str] | None = None) -> WaiverOutcome:
+def apply_waivers(
+    results: list[PlanResult],
+    waivers: tuple[Waiver, ...],
+    as_of: datetime.date,
+    active: set[str] | None = None,
+) -> WaiverOutcome:
     """`active`: the rules that ran; a waiver of another rule can match nothing, so it is not
     reported as unused."""
     live = [w for w in waivers if as_of <= w.expires]
@@ -76,29 +80,37 @@ def apply_waivers(results: list[PlanResult], waivers: tuple[Waiver, ...],
     for result in results:
         findings = []
         for finding in result.findings:
-            match = next((i for i, w in enumerate(live) if _covers(w, finding, result.file)),
-                         None)
+            match = next((i for i, w in enumerate(live) if _covers(w, finding, result.file)), None)
             if match is not None:
                 used.add(match)
                 finding = replace(finding, waiver=live[match])
             findings.append(finding)
         out.append(replace(result, findings=tuple(findings)))
-    unused = tuple(w for i, w in enumerate(live)
-                   if i not in used and (active is None or w.rule in active))
+    unused = tuple(
+        w for i, w in enumerate(live) if i not in used and (active is None or w.rule in active)
+    )
     return WaiverOutcome(out, expired, unused)
 
 
 def baseline_entry(finding: Finding) -> dict[str, Any]:
-    return {"fingerprint": finding.fingerprint, "rule": finding.rule, "plan": finding.plan_id,
-            "entity": finding.entity, "path": finding.location.path}
+    return {
+        "fingerprint": finding.fingerprint,
+        "rule": finding.rule,
+        "plan": finding.plan_id,
+        "entity": finding.entity,
+        "path": finding.location.path,
+    }
 
 
-def save_baseline(path: Path, results: list[PlanResult],
-                  write: Callable[[Path, str], None]) -> int:
-    entries = sorted((baseline_entry(f) for r in results for f in r.findings),
-                     key=lambda e: (e["plan"], e["rule"], e["path"], e["fingerprint"]))
-    write(path, json.dumps({"strataudit_baseline": BASELINE_VERSION, "findings": entries},
-                           indent=2) + "\n")
+def save_baseline(path: Path, results: list[PlanResult], write: Callable[[Path, str], None]) -> int:
+    entries = sorted(
+        (baseline_entry(f) for r in results for f in r.findings),
+        key=lambda e: (e["plan"], e["rule"], e["path"], e["fingerprint"]),
+    )
+    write(
+        path,
+        json.dumps({"strataudit_baseline": BASELINE_VERSION, "findings": entries}, indent=2) + "\n",
+    )
     return len(entries)
 
 
@@ -107,31 +119,47 @@ def read_baseline(path: Path) -> list[dict[str, Any]]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise input_error(shown, None, None, "baseline file not found",
-                          "create it with --write-baseline FILE") from None
+        raise input_error(
+            shown, None, None, "baseline file not found", "create it with --write-baseline FILE"
+        ) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         line = getattr(exc, "lineno", None)
-        raise input_error(shown, line, getattr(exc, "colno", None) if line else None,
-                          "the baseline is not valid JSON",
-                          "regenerate it with --write-baseline FILE") from None
-    if (not isinstance(data, dict) or data.get("strataudit_baseline") != BASELINE_VERSION
-            or not isinstance(data.get("findings"), list)
-            or not all(_entry_ok(e) for e in data["findings"])):
-        raise input_error(shown, 1, 1, "not a strataudit baseline (version 1)",
-                          "regenerate it with --write-baseline FILE")
+        raise input_error(
+            shown,
+            line,
+            getattr(exc, "colno", None) if line else None,
+            "the baseline is not valid JSON",
+            "regenerate it with --write-baseline FILE",
+        ) from None
+    if (
+        not isinstance(data, dict)
+        or data.get("strataudit_baseline") != BASELINE_VERSION
+        or not isinstance(data.get("findings"), list)
+        or not all(_entry_ok(e) for e in data["findings"])
+    ):
+        raise input_error(
+            shown,
+            1,
+            1,
+            "not a strataudit baseline (version 1)",
+            "regenerate it with --write-baseline FILE",
+        )
     entries: list[dict[str, Any]] = data["findings"]
     return entries
 
 
 def _entry_ok(entry: Any) -> bool:
-    return (isinstance(entry, dict) and isinstance(entry.get("fingerprint"), str)
-            and isinstance(entry.get("rule"), str)
-            and all(isinstance(entry.get(k), (str, type(None)))
-                    for k in ("plan", "entity", "path")))
+    return (
+        isinstance(entry, dict)
+        and isinstance(entry.get("fingerprint"), str)
+        and isinstance(entry.get("rule"), str)
+        and all(isinstance(entry.get(k), (str, type(None))) for k in ("plan", "entity", "path"))
+    )
 
 
-def apply_baseline(results: list[PlanResult], entries: list[dict[str, Any]]
-                   ) -> tuple[list[PlanResult], tuple[dict[str, Any], ...]]:
+def apply_baseline(
+    results: list[PlanResult], entries: list[dict[str, Any]]
+) -> tuple[list[PlanResult], tuple[dict[str, Any], ...]]:
     known = {e["fingerprint"] for e in entries}
     seen: set[str] = set()
     out: list[PlanResult] = []
@@ -144,6 +172,7 @@ def apply_baseline(results: list[PlanResult], entries: list[dict[str, Any]]
             findings.append(finding)
         out.append(replace(result, findings=tuple(findings)))
     audited = {r.plan_id for r in results if r.plan_id}
-    resolved = tuple(e for e in entries
-                     if e["fingerprint"] not in seen and e.get("plan") in audited)
+    resolved = tuple(
+        e for e in entries if e["fingerprint"] not in seen and e.get("plan") in audited
+    )
     return out, resolved

@@ -56,8 +56,7 @@ _CODE_SPAN = re.compile(r"(`[^`\r\n]+`)")
 def prose(text: str) -> str:
     """Rule-authored text (a fix, a reason): its `code spans` kept, the rest escaped."""
     parts = _CODE_SPAN.split(text)
-    text = "".join(code(p[1:-1]) if i % 2 else cell(p, strip=False)
-                   for i, p in enumerate(parts))
+    text = "".join(code(p[1:-1]) if i % 2 else cell(p, strip=False) for i, p in enumerate(parts))
     return text.strip() or " "
 
 
@@ -67,7 +66,7 @@ def where(f: Finding) -> str:
 
 
 def waiver_text(w: Waiver) -> str:
-    return (f"until {w.expires.isoformat()}, owner {cell(w.owner)}: {cell(w.reason)}")
+    return f"until {w.expires.isoformat()}, owner {cell(w.owner)}: {cell(w.reason)}"
 
 
 def status(f: Finding) -> str:
@@ -85,8 +84,10 @@ def severity(f: Finding) -> str:
 
 
 def finding_row(f: Finding) -> str:
-    return (f"| {severity(f)} | {code(f.rule)} | {where(f)} | {cell(f.message)}{status(f)} | "
-            f"{prose(f.remediation)} |")
+    return (
+        f"| {severity(f)} | {code(f.rule)} | {where(f)} | {cell(f.message)}{status(f)} | "
+        f"{prose(f.remediation)} |"
+    )
 
 
 def _plural(n: int, word: str) -> str:
@@ -100,27 +101,48 @@ def summary(report: Report) -> list[str]:
     baselined = sum(f.baselined for f in findings)
     counted = sum(f.counts for f in findings)
     heads = ["plans", "findings", *counts, "counted", "waived", "baselined", "input errors"]
-    values = [len(report.results), len(findings), *counts.values(), counted, waived, baselined,
-              len(report.errors)]
-    return ["| " + " | ".join(heads) + " |", "|" + "---:|" * len(heads),
-            "| " + " | ".join(map(str, values)) + " |"]
+    values = [
+        len(report.results),
+        len(findings),
+        *counts.values(),
+        counted,
+        waived,
+        baselined,
+        len(report.errors),
+    ]
+    return [
+        "| " + " | ".join(heads) + " |",
+        "|" + "---:|" * len(heads),
+        "| " + " | ".join(map(str, values)) + " |",
+    ]
 
 
 def plan_section(result: PlanResult, plan_verdict: str | None) -> list[str]:
     title = f"{code(result.file)}" + (f" ({cell(result.plan_id)})" if result.plan_id else "")
     icon = ICONS.get(plan_verdict or "", "")
     if result.error is not None:
-        return [f"### {icon} {title}: could not be audited", "",
-                f"{problem_where(result.error)}: {prose(result.error.message)}"
-                + (f"<br>hint: {prose(result.error.hint)}" if result.error.hint else ""), ""]
+        return [
+            f"### {icon} {title}: could not be audited",
+            "",
+            f"{problem_where(result.error)}: {prose(result.error.message)}"
+            + (f"<br>hint: {prose(result.error.hint)}" if result.error.hint else ""),
+            "",
+        ]
     findings = sorted(result.findings, key=Finding.sort_key)
     counted = sum(f.counts for f in findings)
-    head = (f"### {icon} {title}: {_plural(len(findings), 'finding')}"
-            + (f", {counted} counted" if counted != len(findings) else ""))
+    head = f"### {icon} {title}: {_plural(len(findings), 'finding')}" + (
+        f", {counted} counted" if counted != len(findings) else ""
+    )
     if not findings:
         return [head, "", "No findings.", ""]
-    return [head, "", "| severity | rule | where | finding | fix |", "|---|---|---|---|---|",
-            *map(finding_row, findings), ""]
+    return [
+        head,
+        "",
+        "| severity | rule | where | finding | fix |",
+        "|---|---|---|---|---|",
+        *map(finding_row, findings),
+        "",
+    ]
 
 
 def problem_where(p: InputProblem) -> str:
@@ -150,9 +172,12 @@ def resolved_line(entry: dict[str, str]) -> str:
 def render(report: Report) -> str:
     verdict = report.verdict
     fail_on = report.fail_on.label if report.fail_on else "never"
-    out = [f"## {ICONS.get(verdict.verdict, '')} strataudit: **{verdict.verdict.upper()}**", "",
-           f"Gate: fail on `{fail_on}` and above; rules version {cell(report.rules_version)}, "
-           f"strataudit {cell(report.tool_version)}, as of {report.as_of.isoformat()}."]
+    out = [
+        f"## {ICONS.get(verdict.verdict, '')} strataudit: **{verdict.verdict.upper()}**",
+        "",
+        f"Gate: fail on `{fail_on}` and above; rules version {cell(report.rules_version)}, "
+        f"strataudit {cell(report.tool_version)}, as of {report.as_of.isoformat()}.",
+    ]
     if verdict.reasons:
         out += ["", *(f"- {prose(r)}" for r in verdict.reasons)]
     out += ["", *summary(report), ""]
@@ -163,19 +188,36 @@ def render(report: Report) -> str:
     in_results = [r.error for r in report.results if r.error is not None]
     other = [e for e in report.errors if not any(e is x or e == x for x in in_results)]
     if other:
-        body += ["### Input errors", "", "| where | problem | hint |", "|---|---|---|",
-                 *(f"| {problem_where(e)} | {prose(e.message)} | {prose(e.hint)} |"
-                   for e in other), ""]
+        body += [
+            "### Input errors",
+            "",
+            "| where | problem | hint |",
+            "|---|---|---|",
+            *(f"| {problem_where(e)} | {prose(e.message)} | {prose(e.hint)} |" for e in other),
+            "",
+        ]
     if report.expired_waivers:
-        body += ["### ⏰ Expired waivers (they no longer waive: their findings count again)",
-                 "", *map(waiver_line, report.expired_waivers), ""]
+        body += [
+            "### ⏰ Expired waivers (they no longer waive: their findings count again)",
+            "",
+            *map(waiver_line, report.expired_waivers),
+            "",
+        ]
     if report.unused_waivers:
-        body += ["### 🧹 Unused waivers (they match no finding: remove them)", "",
-                 *map(waiver_line, report.unused_waivers), ""]
+        body += [
+            "### 🧹 Unused waivers (they match no finding: remove them)",
+            "",
+            *map(waiver_line, report.unused_waivers),
+            "",
+        ]
     if report.resolved:
-        body += ["### 🎉 Resolved since the baseline"
-                 + (f" {code(report.baseline_file)}" if report.baseline_file else ""), "",
-                 *map(resolved_line, report.resolved), ""]
+        body += [
+            "### 🎉 Resolved since the baseline"
+            + (f" {code(report.baseline_file)}" if report.baseline_file else ""),
+            "",
+            *map(resolved_line, report.resolved),
+            "",
+        ]
     if report.skipped:
         body += ["Skipped (not plans): " + ", ".join(code(s) for s in report.skipped), ""]
     return _fit("\n".join(out), body)
@@ -186,8 +228,10 @@ def _fit(head: str, body: list[str]) -> str:
     text = head + "\n" + "\n".join(body)
     if len(text) <= MAX_CHARS:
         return text.rstrip("\n") + "\n"
-    note = ("\n\n*The report was cut to fit a comment; see the full report "
-            "(`--format json` or `--format sarif`).*\n")
+    note = (
+        "\n\n*The report was cut to fit a comment; see the full report "
+        "(`--format json` or `--format sarif`).*\n"
+    )
     kept: list[str] = []
     size = len(head) + len(note) + 1
     for line in body:

@@ -1,0 +1,100 @@
+"""`--format json`: the contract automation reads (cli-and-report.md); schema in schemas/."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from strataudit.findings import Finding, Waiver
+from strataudit.reports.base import Report
+
+
+def finding_dict(f: Finding) -> dict[str, Any]:
+    return {
+        "rule": f.rule,
+        "severity": f.severity.label,
+        "category": f.category,
+        "message": f.message,
+        "location": {
+            "file": f.location.file,
+            "line": f.location.line,
+            "column": f.location.column,
+            "path": f.location.path,
+        },
+        "entity": f.entity,
+        "fingerprint": f.fingerprint,
+        "rationale": f.rationale,
+        "remediation": f.remediation,
+        "source": f.source,
+        "title": f.title,
+        "plan": f.plan_id,
+        "detail": f.detail,
+        "waived": waiver_dict(f.waiver) if f.waiver else None,
+        "baselined": f.baselined,
+    }
+
+
+def waiver_dict(w: Waiver) -> dict[str, Any]:
+    return {
+        "rule": w.rule,
+        "entity": w.entity,
+        "path": w.path,
+        "files": w.files,
+        "reason": w.reason,
+        "owner": w.owner,
+        "expires": w.expires.isoformat(),
+        "source": w.source,
+    }
+
+
+def as_dict(report: Report) -> dict[str, Any]:
+    verdicts = {(p.file, p.plan_id): p for p in report.verdict.plans}
+    return {
+        "tool": {
+            "name": "strataudit",
+            "version": report.tool_version,
+            "rules_version": report.rules_version,
+        },
+        "verdict": report.verdict.verdict,
+        "fail_on": report.fail_on.label if report.fail_on else "never",
+        "reasons": list(report.verdict.reasons),
+        "as_of": report.as_of.isoformat(),
+        "summary": {
+            "plans": len(report.results),
+            "findings": len(report.findings),
+            "by_severity": report.by_severity(),
+            "counted": sum(1 for f in report.findings if f.counts),
+            "waived": sum(1 for f in report.findings if f.waiver is not None),
+            "baselined": sum(1 for f in report.findings if f.baselined),
+        },
+        "plans": [
+            {
+                "file": r.file,
+                "id": r.plan_id,
+                "verdict": verdicts[(r.file, r.plan_id)].verdict,
+                "findings": len(r.findings),
+            }
+            for r in report.results
+        ],
+        "skipped": list(report.skipped),
+        "errors": [
+            {
+                "file": e.file,
+                "line": e.line,
+                "column": e.column,
+                "message": e.message,
+                "hint": e.hint,
+                "path": e.path or None,
+            }
+            for e in report.errors
+        ],
+        "findings": [finding_dict(f) for f in report.findings],
+        "expired_waivers": [waiver_dict(w) for w in report.expired_waivers],
+        "unused_waivers": [waiver_dict(w) for w in report.unused_waivers],
+        "baseline": report.baseline_file,
+        "resolved": list(report.resolved),
+    }
+
+
+def render(report: Report) -> str:
+    return json.dumps(as_dict(report), indent=2, ensure_ascii=False) + "\n"
