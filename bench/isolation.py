@@ -22,6 +22,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -43,6 +44,33 @@ def timings(fn: Callable[[], object], rounds: int) -> tuple[float, float]:
     return min(times), statistics.median(times)
 
 
+def measure(size: int, ruleset: Any, rounds: int) -> None:
+    """Print the single-plan and batch rows for one generated plan size."""
+    generated = generate(size, "defects")
+    loaded = load_plan(None, "bench.yaml", generated.yaml_text())
+    facts = build_facts(loaded.plan).for_engine()
+    batch_engine = Auditor(ruleset).engine
+    forked_engine = Auditor(ruleset).engine
+    rows = (
+        (
+            "single",
+            timings(lambda: Auditor(ruleset).engine.run(facts), rounds),
+            timings(lambda: Auditor(ruleset).engine.run_isolated(facts), rounds),
+        ),
+        (
+            "batch",
+            timings(lambda: batch_engine.run(facts), rounds),
+            timings(lambda: forked_engine.run_isolated(facts), rounds),
+        ),
+    )
+    for scenario, (in_best, in_med), (fork_best, fork_med) in rows:
+        print(
+            f"{generated.entities:>8} | {scenario:<7} | {in_best * 1e3:6.1f} ({in_med * 1e3:5.1f})"
+            f" | {fork_best * 1e3:4.1f} ({fork_med * 1e3:4.1f}) | {fork_best / in_best:5.2f} | "
+            f"{fork_best * 1e6 / generated.entities:16.1f}"
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[200, 2000])
@@ -60,32 +88,7 @@ def main() -> None:
     print(header)
     print("-" * len(header))
     for size in args.sizes:
-        generated = generate(size, "defects")
-        loaded = load_plan(None, "bench.yaml", generated.yaml_text())
-        facts = build_facts(loaded.plan).for_engine()
-
-        def fresh_in_process() -> None:
-            Auditor(ruleset).engine.run(facts)
-
-        def fresh_forked() -> None:
-            Auditor(ruleset).engine.run_isolated(facts)
-
-        batch_engine = Auditor(ruleset).engine
-        forked_engine = Auditor(ruleset).engine
-        rows = (
-            ("single", timings(fresh_in_process, args.rounds), timings(fresh_forked, args.rounds)),
-            (
-                "batch",
-                timings(lambda: batch_engine.run(facts), args.rounds),
-                timings(lambda: forked_engine.run_isolated(facts), args.rounds),
-            ),
-        )
-        for scenario, (in_best, in_med), (fork_best, fork_med) in rows:
-            print(
-                f"{generated.entities:>8} | {scenario:<7} | {in_best * 1e3:6.1f} ({in_med * 1e3:5.1f}) | "
-                f"{fork_best * 1e3:4.1f} ({fork_med * 1e3:4.1f}) | {fork_best / in_best:5.2f} | "
-                f"{fork_best * 1e6 / generated.entities:16.1f}"
-            )
+        measure(size, ruleset, args.rounds)
     print("(best of N, median in brackets; the single-plan rows include building the engine)")
 
 
