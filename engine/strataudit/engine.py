@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from strataudit import _compat  # noqa: F401  # isort: skip  (first: Python 3.13 needs it)
 import durable_rules_engine
 from durable.engine import Host, MessageNotHandledException
 
