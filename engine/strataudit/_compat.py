@@ -13,8 +13,6 @@ engine.py imports this module before durable-rules; this module must never impor
 
 from __future__ import annotations
 
-import ctypes
-import importlib.util
 import sys
 
 NEEDED = sys.version_info >= (3, 13)
@@ -31,6 +29,9 @@ def load_pyeval_compat() -> str | None:
     """
     if not NEEDED:
         return None
+    import ctypes  # only here: Python 3.11 and 3.12 have no use for ctypes
+    import importlib.util
+
     spec = importlib.util.find_spec(LIBRARY)
     if spec is None or spec.origin is None:
         raise ImportError(
