@@ -21,7 +21,7 @@ from pydantic import (
 )
 
 from strataudit.errors import input_error
-from strataudit.findings import Waiver
+from strataudit.results import Waiver
 from strataudit.source import Document, load_document
 from strataudit.validation import translate
 
@@ -97,6 +97,7 @@ def find_config(start: Path) -> Path | None:
 
 
 def load_config(path: Path | None, display: str | None = None) -> Config:
+    """The settings of `path` (none: the defaults); an input error with its line if bad."""
     if path is None:
         return Config()
     shown = display or str(path)

@@ -7,7 +7,6 @@ code from it, and a malformed file is an input error naming the file, line and f
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,27 +14,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from strataudit.contract import TRIGGER_NAME
 from strataudit.errors import InputError, input_error
+from strataudit.grammar import GrammarError, compile_tests
+from strataudit.results import Severity
 from strataudit.source import Document, load_document
 from strataudit.validation import translate
 
 RULE_FORMAT_VERSION = 1
-
-
-class Severity(enum.IntEnum):
-    """Ordered so that the gate can compare: error > warning > info."""
-
-    INFO = 1
-    WARNING = 2
-    ERROR = 3
-
-    @property
-    def label(self) -> str:
-        return self.name.lower()
-
-    @classmethod
-    def parse(cls, text: str) -> Severity:
-        return cls[text.upper()]
 
 
 CATEGORIES = (
@@ -260,8 +246,6 @@ def _display_fields() -> frozenset[str]:
 
 
 def _check_refs(pattern: Pattern, bound: set[str], fail: Any) -> None:
-    from strataudit.compiler import GrammarError, compile_pattern
-
     display = _display_fields()
     shown = [f for f in pattern.where if f in display] + [
         v
@@ -274,7 +258,8 @@ def _check_refs(pattern: Pattern, bound: set[str], fail: Any) -> None:
             "match on ids and fields; use labels and paths in `message`",
         )
     try:
-        compile_pattern(pattern, anchor="t_trigger")  # compiled for its errors only
+        kind = pattern.fact if isinstance(pattern.fact, str) else pattern.fact[0]
+        compile_tests(kind, pattern.where, anchor=TRIGGER_NAME)  # compiled for its errors only
     except GrammarError as exc:
         raise fail(str(exc), "see docs/rule-format.md for the operators") from None
     for value in _values(pattern.where):

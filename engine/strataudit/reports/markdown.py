@@ -13,11 +13,16 @@ from __future__ import annotations
 
 import re
 
-from strataudit.audit import PlanResult
-from strataudit.errors import InputProblem
-from strataudit.findings import Finding, Waiver
-from strataudit.reports.base import Report
-from strataudit.rulefile import Severity
+from strataudit.results import (
+    Finding,
+    InputProblem,
+    PlanResult,
+    Report,
+    Severity,
+    State,
+    StateCounts,
+    Waiver,
+)
 
 ICONS = {"pass": "✅", "fail": "❌", "error": "❌"}
 SEVERITY_ICONS = {Severity.ERROR: "🔴", Severity.WARNING: "🟠", Severity.INFO: "🔵"}
@@ -70,12 +75,15 @@ def waiver_text(w: Waiver) -> str:
 
 
 def status(f: Finding) -> str:
-    parts = []
-    if f.waiver is not None:
-        parts.append(f"<br>**waived** {waiver_text(f.waiver)}")
-    if f.baselined:
-        parts.append("<br>**baselined** (in the baseline, not counted)")
-    return "".join(parts)
+    """What the finding's state adds under its message (nothing when it is open)."""
+    if f.state is State.WAIVED and f.waiver is not None:
+        also = " (also in the baseline)" if f.baselined else ""
+        return f"<br>**waived** {waiver_text(f.waiver)}{also}"
+    if f.state is State.EXPIRED and f.expired_waiver is not None:
+        return f"<br>**waiver expired** {waiver_text(f.expired_waiver)}: it counts again"
+    if f.state is State.BASELINED:
+        return "<br>**baselined** (in the baseline, not counted)"
+    return ""
 
 
 def severity(f: Finding) -> str:
@@ -95,19 +103,27 @@ def _plural(n: int, word: str) -> str:
 
 
 def summary(report: Report) -> list[str]:
-    findings = report.findings
-    counts = report.by_severity()
-    waived = sum(f.waiver is not None for f in findings)
-    baselined = sum(f.baselined for f in findings)
-    counted = sum(f.counts for f in findings)
-    heads = ["plans", "findings", *counts, "counted", "waived", "baselined", "input errors"]
+    """The summary table: plans, findings by severity and by state, input errors."""
+    severities = report.by_severity()
+    counts = report.counts()
+    heads = [
+        "plans",
+        "findings",
+        *severities,
+        "counted",
+        "waived",
+        "baselined",
+        "waiver expired",
+        "input errors",
+    ]
     values = [
         len(report.results),
-        len(findings),
-        *counts.values(),
-        counted,
-        waived,
-        baselined,
+        counts.findings,
+        *severities.values(),
+        counts.counted,
+        counts.waived,
+        counts.baselined,
+        counts.expired,
         len(report.errors),
     ]
     return [
@@ -129,7 +145,7 @@ def plan_section(result: PlanResult, plan_verdict: str | None) -> list[str]:
             "",
         ]
     findings = sorted(result.findings, key=Finding.sort_key)
-    counted = sum(f.counts for f in findings)
+    counted = StateCounts.of(findings).counted
     head = f"### {icon} {title}: {_plural(len(findings), 'finding')}" + (
         f", {counted} counted" if counted != len(findings) else ""
     )
@@ -170,8 +186,9 @@ def resolved_line(entry: dict[str, str]) -> str:
 
 
 def render(report: Report) -> str:
+    """The report as a pull-request comment, cut to fit GitHub's limit."""
     verdict = report.verdict
-    fail_on = report.fail_on.label if report.fail_on else "never"
+    fail_on = report.fail_on_label
     out = [
         f"## {ICONS.get(verdict.verdict, '')} strataudit: **{verdict.verdict.upper()}**",
         "",
@@ -181,12 +198,10 @@ def render(report: Report) -> str:
     if verdict.reasons:
         out += ["", *(f"- {prose(r)}" for r in verdict.reasons)]
     out += ["", *summary(report), ""]
-    plan_verdicts = {(p.file, p.plan_id): p.verdict for p in verdict.plans}
     body: list[str] = []
     for result in report.results:
-        body += plan_section(result, plan_verdicts.get((result.file, result.plan_id)))
-    in_results = [r.error for r in report.results if r.error is not None]
-    other = [e for e in report.errors if not any(e is x or e == x for x in in_results)]
+        body += plan_section(result, report.verdict_of(result).verdict)
+    other = report.other_errors
     if other:
         body += [
             "### Input errors",

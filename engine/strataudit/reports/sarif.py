@@ -7,7 +7,8 @@
   with 1-based `startLine`/`startColumn`), the plan path as a logical location, and
   `partialFingerprints["strataudit/v1"]`, the finding's stable fingerprint.
 - A waived finding carries an external, accepted suppression with the waiver's justification;
-  with a baseline, results carry `baselineState` `new` or `unchanged`.
+  with a baseline, results carry `baselineState` `new` or `unchanged` (membership of the
+  baseline); `properties.state` is the one state each finding is counted by (`results.py`).
 - Input errors are `toolExecutionNotifications` of the one invocation, which then did not
   execute successfully; expired and unused waivers are `toolConfigurationNotifications`.
 """
@@ -21,10 +22,8 @@ from typing import Any
 from urllib.parse import quote
 
 from strataudit.docs import rule_markdown
-from strataudit.errors import InputProblem
-from strataudit.findings import Finding, Waiver
-from strataudit.reports.base import Report
-from strataudit.rulefile import Rule, Severity
+from strataudit.results import Finding, InputProblem, Report, Severity, Waiver
+from strataudit.rulefile import Rule
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "strataudit/v1"
@@ -143,6 +142,7 @@ def result(
         "counted": f.counts,
         "waived": f.waiver is not None,
         "baselined": f.baselined,
+        "state": f.state.value,
     }
     return out
 
@@ -240,7 +240,7 @@ def as_dict(report: Report) -> dict[str, Any]:
         "properties": {
             "verdict": report.verdict.verdict,
             "reasons": list(report.verdict.reasons),
-            "failOn": report.fail_on.label if report.fail_on else "never",
+            "failOn": report.fail_on_label,
             "asOf": report.as_of.isoformat(),
             "skipped": list(report.skipped),
         },
@@ -263,14 +263,7 @@ def as_dict(report: Report) -> dict[str, Any]:
                 {
                     "file": r.file,
                     "id": r.plan_id,
-                    "verdict": next(
-                        (
-                            p.verdict
-                            for p in report.verdict.plans
-                            if (p.file, p.plan_id) == (r.file, r.plan_id)
-                        ),
-                        None,
-                    ),
+                    "verdict": report.verdict_of(r).verdict,
                 }
                 for r in report.results
             ],
@@ -287,4 +280,5 @@ def as_dict(report: Report) -> dict[str, Any]:
 
 
 def render(report: Report) -> str:
+    """The report as a SARIF 2.1.0 log."""
     return json.dumps(as_dict(report), indent=2, ensure_ascii=False) + "\n"
