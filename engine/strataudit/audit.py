@@ -173,17 +173,19 @@ def audit_targets(
     jobs: int = 1,
     done: Callable[[int], object] | None = None,
     keep_plans: bool = True,
+    auditor: Auditor | None = None,
 ) -> list[PlanResult]:
     """Audit every target, in order; with jobs > 1, in that many processes (a durable-rules
     Host is not thread-safe, so parallel audits get a process, and an engine, each).
     `done(1)` is called after each plan (a progress bar). Workers send the plan models back
     only when `keep_plans` (the HTML report draws them): pickling them cost more than the audit.
+    `auditor`: an engine compiled from `ruleset` before, for a run in this process.
 
     An interrupt (KeyboardInterrupt, or the CLI's SIGTERM exception) stops the workers at once
     and goes on: the run ends without a report, never with a partial one."""
     results: list[PlanResult] = []
     if jobs <= 1 or len(targets) < 2:
-        auditor = Auditor(ruleset)
+        auditor = auditor or Auditor(ruleset)
         for target in targets:
             results.append(auditor.audit(target))
             if done:
@@ -191,19 +193,23 @@ def audit_targets(
         return results
     from concurrent.futures import ProcessPoolExecutor
 
-    chunk = max(1, min(32, len(targets) // (jobs * 8)))
+    size = max(1, min(32, len(targets) // (jobs * 8)))
     pool = ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(ruleset, keep_plans))
     try:
-        for result in pool.map(_audit_in_worker, targets, chunksize=chunk):
-            results.append(result)
-            if done:
-                done(1)
+        chunks = [targets[i : i + size] for i in range(0, len(targets), size)]
+        for future in [pool.submit(_audit_chunk, chunk) for chunk in chunks]:
+            for result in future.result():
+                results.append(result)
+                if done:
+                    done(1)
     except BaseException:
-        # `shutdown` would wait for the queued plans; the workers are stopped instead (the
-        # executor has no public way before Python 3.14's `terminate_workers`).
+        # `shutdown` would wait for the queued plans: the workers are stopped instead (the
+        # executor has no public way before Python 3.14's `terminate_workers`), and it fails
+        # the queued futures itself (had they been cancelled, as `map` does, its thread
+        # would trip over them).
         for process in list((getattr(pool, "_processes", None) or {}).values()):
             process.terminate()
-        pool.shutdown(wait=False, cancel_futures=True)
+        pool.shutdown(wait=False)
         raise
     pool.shutdown()
     return results
@@ -221,6 +227,10 @@ def _init_worker(ruleset: RuleSet, keep_plans: bool) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER = Auditor(ruleset)
     _KEEP_PLANS = keep_plans
+
+
+def _audit_chunk(targets: list[Target]) -> list[PlanResult]:
+    return [_audit_in_worker(t) for t in targets]
 
 
 def _audit_in_worker(target: Target) -> PlanResult:

@@ -11,11 +11,12 @@ after checking that no output the caller names is a file the run read (`outputs.
 from __future__ import annotations
 
 import datetime
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from strataudit.audit import audit_targets, discover
+from strataudit.audit import Auditor, audit_targets, discover
 from strataudit.config import Config, find_config, load_config
 from strataudit.gate import FAIL_LEVELS, judge
 from strataudit.loader import display_name
@@ -66,6 +67,23 @@ def rule_set(options: RunOptions, config: Config) -> RuleSet:
     )
 
 
+_AUDITORS: dict[str, Auditor] = {}
+
+
+def auditor_for(ruleset: RuleSet) -> Auditor:
+    """The compiled engine of a rule set, reused by every run in this process with the same
+    rules: compiling is cheap, but the engine never gives back the memory of a ruleset it
+    holds (about 12 MiB each), so a service or a test suite making an engine per run grows."""
+    key = hashlib.sha256(
+        "\n".join(
+            f"{r.file}\x1f{r.builtin}\x1f{r.spec.model_dump_json()}" for r in ruleset
+        ).encode()
+    ).hexdigest()
+    if key not in _AUDITORS:
+        _AUDITORS[key] = Auditor(ruleset)
+    return _AUDITORS[key]
+
+
 def _config(options: RunOptions) -> tuple[Config, Path | None]:
     path = options.config
     if path is None and options.find_config:
@@ -101,7 +119,12 @@ def run(targets: Sequence[str | Path], options: RunOptions | None = None) -> Rep
             options.progress(tally[0], total)
 
     results = audit_targets(
-        ruleset, found.targets, options.jobs, done, needs_plans(options.formats)
+        ruleset,
+        found.targets,
+        options.jobs,
+        done,
+        needs_plans(options.formats),
+        auditor=auditor_for(ruleset) if options.jobs <= 1 or total < 2 else None,
     )
     today = options.as_of or datetime.date.today()
     waived = apply_waivers(results, config.waivers, today, set(ruleset.by_id))

@@ -25,7 +25,7 @@ from markupsafe import Markup
 from strataudit.facts import build_facts
 from strataudit.model import Plan
 from strataudit.reports.html_cascade import cascade, fit, text_width
-from strataudit.reports.marks import FindingLinks
+from strataudit.reports.marks import MARKS, FindingLinks
 from strataudit.results import SEVERITIES as ORDER
 from strataudit.results import Finding, InputProblem, PlanResult, Report, State
 
@@ -563,6 +563,7 @@ def context(report: Report) -> dict[str, Any]:
         "unused_waivers": [w.describe() for w in report.unused_waivers],
         "resolved": [_resolved(entry) for entry in report.resolved],
         "baseline_file": report.baseline_file,
+        "marks": {mark: ", ".join(rules) for mark, rules in MARKS.items()},
         "script": Markup(SCRIPT),  # our own constant, never plan data
         "csp": CSP.format(script=_script_hash(SCRIPT)),
     }
