@@ -278,7 +278,8 @@ BAR_LABEL_W, BAR_W, BAR_VALUE_W, BAR_ROW = 250, 560, 300, 34
 
 
 def _bar(budget: float | None, spend: float, scale: float, over: bool) -> dict[str, Any]:
-    """A unit's bar: its budget, its spending, and the overrun part when CON004 found one."""
+    """A unit's bar: its budget, its spending, and the overrun part when the budget rule
+    (mark `budget.over`) found one."""
     over = over and budget is not None
     return {
         "budget_w": round((budget or 0) * scale, 1) if budget is not None else None,
@@ -292,7 +293,7 @@ def _bar(budget: float | None, spend: float, scale: float, over: bool) -> dict[s
 
 
 def _figures(plan: Plan) -> tuple[dict[str, float], float]:
-    """CON004's numbers as the engine received them (`facts.py`): each unit's spending, and
+    """The budget rule's numbers as the engine received them (`facts.py`): each unit's spending, and
     the cost of what the corporate envelope pays for (the bars draw these, never re-add)."""
     spend: dict[str, float] = {}
     top_cost = 0.0
@@ -494,7 +495,7 @@ def _error_view(k: int, e: InputProblem) -> dict[str, Any]:
 
 
 def _resolved(entry: dict[str, Any]) -> str:
-    """A baseline entry no finding matches any more: `SEG001 on SEG-X in plan acme-2027`."""
+    """A baseline entry no finding matches any more: `RULE on ENTITY in plan PLAN`."""
     target = entry.get("entity") or entry.get("path") or "(plan-wide)"
     text = f"{entry.get('rule', '?')} on {target}"
     return text + (f" in plan {entry['plan']}" if entry.get("plan") else "")
