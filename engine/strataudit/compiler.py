@@ -118,6 +118,7 @@ class Program:
         return Chunk([*self.sinks(needed), *derives, *checks], frozenset(needed))
 
     def checks_per_ruleset(self) -> int:
+        """How many checks fit one engine ruleset beside the sinks and derivations."""
         room = MAX_RULES_PER_RULESET - len(self.sinks(self.fact_types)) - len(self.derives)
         if room < 1:
             raise GrammarError(

@@ -45,6 +45,8 @@ def _off(value: Any) -> Any:
 
 
 class WaiverSpec(BaseModel):
+    """One entry of `waivers:` as written (checked, then made a `Waiver`)."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     rule: Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9]*[0-9]{3}$")]
@@ -57,6 +59,8 @@ class WaiverSpec(BaseModel):
 
 
 class ConfigSpec(BaseModel):
+    """`strataudit.yaml` as written: unknown keys are errors with their line."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     fail_on: Level | None = None

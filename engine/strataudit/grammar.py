@@ -67,6 +67,7 @@ class GrammarError(ValueError):
 
 
 def is_ref(value: Any) -> bool:
+    """Whether a test value refers to an earlier pattern (`$name.field`)."""
     return isinstance(value, str) and value.startswith("$") and not value.startswith("$$")
 
 

@@ -130,14 +130,17 @@ class Rule:
 
     @property
     def id(self) -> str:
+        """The rule's id, e.g. `SEG002`."""
         return self.spec.id
 
     @property
     def severity(self) -> Severity:
+        """The rule's severity (after the config's overrides)."""
         return Severity.parse(self.spec.severity)
 
     @property
     def category(self) -> str:
+        """The rule's category (its folder)."""
         return self.spec.category
 
     def cases(self) -> list[Case]:
@@ -145,6 +148,7 @@ class Rule:
 
 
 def fact_types(pattern: Pattern) -> list[str]:
+    """The fact kinds a pattern matches (`fact:` is one kind or a list)."""
     return [pattern.fact] if isinstance(pattern.fact, str) else list(pattern.fact)
 
 
@@ -156,6 +160,7 @@ def builtin_rules_dir() -> Path:
 
 
 def load_rule_file(path: Path, display: str, builtin: bool) -> Rule:
+    """One rule file, checked; a malformed file is an input error with its line."""
     doc = load_document(path, display)
     try:
         spec = RuleSpec.model_validate(doc.data)
@@ -377,6 +382,7 @@ def check_known_ids(
 
 
 def description(rule: Rule) -> dict[str, Any]:
+    """A rule as `rules list --format json` shows it."""
     spec = rule.spec
     return {
         "id": spec.id,

@@ -50,6 +50,8 @@ def fit(text: str, width: float, size: float, bold: bool = False) -> str:
 
 @dataclass
 class Node:
+    """A box of the cascade: a goal, product or action, its column and its links."""
+
     key: str  # "goal:CG1", "product:PR-1", "action:A1" (ids may repeat across kinds)
     id: str
     label: str

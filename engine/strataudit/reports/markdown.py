@@ -66,11 +66,13 @@ def prose(text: str) -> str:
 
 
 def where(f: Finding) -> str:
+    """`file:line:col` and the plan path of a finding, as code."""
     loc = f.location
     return f"{code(f'{loc.file}:{loc.line}:{loc.column}')}<br>{code(loc.path)}"
 
 
 def waiver_text(w: Waiver) -> str:
+    """Until when, whose, and why: a waiver in one line."""
     return f"until {w.expires.isoformat()}, owner {cell(w.owner)}: {cell(w.reason)}"
 
 
@@ -87,11 +89,13 @@ def status(f: Finding) -> str:
 
 
 def severity(f: Finding) -> str:
+    """The severity with its icon; struck through when the gate does not count it."""
     label = f"{SEVERITY_ICONS[f.severity]} {f.severity.label}"
     return label if f.counts else f"~~{label}~~"
 
 
 def finding_row(f: Finding) -> str:
+    """One table row: severity, rule, where, message and state, fix."""
     return (
         f"| {severity(f)} | {code(f.rule)} | {where(f)} | {cell(f.message)}{status(f)} | "
         f"{prose(f.remediation)} |"
@@ -134,6 +138,7 @@ def summary(report: Report) -> list[str]:
 
 
 def plan_section(result: PlanResult, plan_verdict: str | None) -> list[str]:
+    """One plan's heading and findings table (or why it could not be audited)."""
     title = f"{code(result.file)}" + (f" ({cell(result.plan_id)})" if result.plan_id else "")
     icon = ICONS.get(plan_verdict or "", "")
     if result.error is not None:
@@ -162,11 +167,13 @@ def plan_section(result: PlanResult, plan_verdict: str | None) -> list[str]:
 
 
 def problem_where(p: InputProblem) -> str:
+    """`file:line:col` (and path) of an input problem, as code."""
     text = p.file if p.line is None else f"{p.file}:{p.line}:{p.column or 1}"
     return code(text) + (f" ({code(p.path)})" if p.path else "")
 
 
 def waiver_line(w: Waiver) -> str:
+    """A waiver as a list item (expired and unused waivers)."""
     target = w.entity or w.path or "(plan-wide)"
     files = f" in {code(w.files)}" if w.files else ""
     at = f" ({code(w.source)})" if w.source else ""
@@ -174,6 +181,7 @@ def waiver_line(w: Waiver) -> str:
 
 
 def resolved_line(entry: dict[str, str]) -> str:
+    """A resolved baseline entry as a list item."""
     rule = entry.get("rule") or "?"
     target = entry.get("entity") or entry.get("path") or "(plan-wide)"
     plan = entry.get("plan") or entry.get("plan_id") or entry.get("file")

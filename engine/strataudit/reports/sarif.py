@@ -32,6 +32,7 @@ STDIN = "<stdin>"
 
 
 def level(severity: Severity) -> str:
+    """A severity as a SARIF level (`info` is `note`)."""
     return LEVELS[severity]
 
 
@@ -56,11 +57,13 @@ def artifact_location(file: str, index: dict[str, int]) -> dict[str, Any]:
 
 
 def camel_case(title: str) -> str:
+    """A rule title as a SARIF rule `name` (`Product matched...` -> `ProductMatched...`)."""
     words = re.findall(r"[A-Za-z0-9]+", title)
     return "".join(w[:1].upper() + w[1:] for w in words) or "Rule"
 
 
 def rule_descriptor(rule: Rule) -> dict[str, Any]:
+    """A rule as a SARIF `reportingDescriptor`, with its help."""
     spec = rule.spec
     text = (
         f"{spec.title}\n\nWhy it matters: {spec.rationale.strip()}\n\n"
@@ -86,10 +89,12 @@ def rule_descriptor(rule: Rule) -> dict[str, Any]:
 
 
 def justification(waiver: Waiver) -> str:
+    """A waiver's reason, owner and expiry, as a suppression's justification."""
     return f"{waiver.reason} (owner: {waiver.owner}, expires: {waiver.expires.isoformat()})"
 
 
 def suppression(waiver: Waiver) -> dict[str, Any]:
+    """A live waiver as an external, accepted SARIF suppression."""
     return {
         "kind": "external",
         "status": "accepted",
@@ -106,6 +111,7 @@ def suppression(waiver: Waiver) -> dict[str, Any]:
 def result(
     f: Finding, report: Report, rule_index: dict[str, int], index: dict[str, int]
 ) -> dict[str, Any]:
+    """A finding as a SARIF result."""
     loc = f.location
     out: dict[str, Any] = {"ruleId": f.rule}
     if f.rule in rule_index:
@@ -158,6 +164,7 @@ def _problem_location(problem: InputProblem, index: dict[str, int]) -> dict[str,
 
 
 def error_notification(problem: InputProblem, index: dict[str, int]) -> dict[str, Any]:
+    """An input problem as a tool execution notification."""
     text = problem.message + (f" (hint: {problem.hint})" if problem.hint else "")
     return {
         "level": "error",
@@ -172,6 +179,7 @@ _SOURCE = re.compile(r"^(?P<file>.+):(?P<line>[0-9]+)$")
 
 
 def waiver_notification(waiver: Waiver, kind: str, lvl: str) -> dict[str, Any]:
+    """An expired or unused waiver as a tool configuration notification."""
     text = (
         f"{kind} waiver: {waiver.describe()}: {waiver.reason}"
         if kind == "unused"
@@ -226,6 +234,7 @@ def _artifacts(report: Report) -> tuple[list[dict[str, Any]], dict[str, int]]:
 
 
 def as_dict(report: Report) -> dict[str, Any]:
+    """The report as a SARIF log (plain data)."""
     rules = list(report.ruleset)
     rule_index = {r.id: i for i, r in enumerate(rules)}
     artifacts, index = _artifacts(report)
