@@ -238,7 +238,7 @@ class Report:
     numbers."""
 
     results: tuple[PlanResult, ...]  #: one per audited plan, in the order named
-    errors: tuple[InputProblem, ...]  #: every input problem (plans and paths), no duplicates
+    errors: tuple[InputProblem, ...]  #: every input problem: paths and folders, then plans
     skipped: tuple[str, ...]  #: files under audited folders that are not plans
     verdict: Verdict  #: the gate's verdict
     ruleset: RuleSet  #: the rules that ran (after select, ignore and severity overrides)

@@ -68,18 +68,21 @@ def rule_set(options: RunOptions, config: Config) -> RuleSet:
 
 
 _AUDITORS: dict[str, Auditor] = {}
+RETIRE_AT = 512  # sessions held by failed plans: a fresh engine long before the engine's 1,024
 
 
 def auditor_for(ruleset: RuleSet) -> Auditor:
     """The compiled engine of a rule set, reused by every run in this process with the same
     rules: compiling is cheap, but the engine never gives back the memory of a ruleset it
-    holds (about 12 MiB each), so a service or a test suite making an engine per run grows."""
+    holds (about 12 MiB each), so a service or a test suite making an engine per run grows.
+    An engine whose failed plans hold many sessions is replaced (they are never reused)."""
     key = hashlib.sha256(
         "\n".join(
             f"{r.file}\x1f{r.builtin}\x1f{r.spec.model_dump_json()}" for r in ruleset
         ).encode()
     ).hexdigest()
-    if key not in _AUDITORS:
+    cached = _AUDITORS.get(key)
+    if cached is None or cached.engine.live_sessions() >= RETIRE_AT:
         _AUDITORS[key] = Auditor(ruleset)
     return _AUDITORS[key]
 
