@@ -1,4 +1,11 @@
-"""Shared fixtures: the installed `strataudit` command, run as users run it."""
+"""Shared fixtures: the CLI run in-process (most tests) and the installed console script.
+
+`run_cli` invokes the click command in this process (click's CliRunner, with the working folder
+and standard input the test gives): the same parsing, `run()`, rendering, writing and exit code,
+without starting an interpreter and compiling the rules for every call. `run_script` runs the
+installed `strataudit` command as a workflow does; it is kept for what only a real process
+shows: the entry point, exit codes, standard input, signals, a terminal, the browser check.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -25,8 +33,41 @@ def strataudit_command() -> list[str]:
     return [found]
 
 
+@dataclass(frozen=True)
+class Ran:
+    """What a CLI call gave: the fields of `subprocess.CompletedProcess` the tests read."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def invoke(*args: str, stdin: str | None = None, cwd: Path | None = None) -> Ran:
+    """The `strataudit` command, in this process, in `cwd` (the repository by default)."""
+    from click.testing import CliRunner
+
+    from strataudit.cli import main
+
+    runner = CliRunner(env={"COLUMNS": "100"})
+    before = Path.cwd()
+    os.chdir(cwd or ROOT)
+    try:
+        result = runner.invoke(main, list(args), input=stdin, catch_exceptions=False)
+    finally:
+        os.chdir(before)
+    return Ran(result.exit_code, result.stdout, result.stderr)
+
+
 @pytest.fixture
 def run_cli():
+    """The CLI in-process (see `invoke`)."""
+    return invoke
+
+
+@pytest.fixture
+def run_script():
+    """The installed console script in a child process, as users run it."""
+
     def run(
         *args: str,
         stdin: str | None = None,

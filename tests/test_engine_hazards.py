@@ -349,7 +349,7 @@ def test_derivations_reach_every_engine_ruleset(tmp_path):
     assert not {r for r in rules if not r.startswith("AAA")}, rules
 
 
-def test_a_runaway_closure_stops_its_plan_with_a_clear_error(run_cli, tmp_path):
+def test_a_runaway_closure_stops_its_plan_with_a_clear_error(run_script, tmp_path):
     """GOL009's closure grows with the square of a chain: 1,000 goals in a chain would take
     minutes and gigabytes; the bound stops that plan alone, with a hint (exit 2)."""
     parents = ["CG1", *(f"G{i}" for i in range(999))]
@@ -362,27 +362,27 @@ def test_a_runaway_closure_stops_its_plan_with_a_clear_error(run_cli, tmp_path):
         "  goals: [{id: CG1, statement: Top}]\nunits:\n  - id: BU\n    name: Unit\n"
         f"    goals:\n{goals}\n"
     )
-    result = run_cli("audit", "--select", "GOL009", str(plan), str(SAMPLES / "acme-2027.yaml"))
+    result = run_script("audit", "--select", "GOL009", str(plan), str(SAMPLES / "acme-2027.yaml"))
     assert result.returncode == 2
     assert "too long to follow" in result.stderr and "shorten" in result.stderr
     assert "1 plan" in result.stdout or "2 plans audited" in result.stdout
 
 
-def test_a_failed_plan_leaves_nothing_for_the_next(run_cli):
+def test_a_failed_plan_leaves_nothing_for_the_next(run_script):
     """Found by review: a plan stopped by the derivation bound (a.json, a 500-goal chain) left
     queued actions that the next plan's barrier ran among its own facts: c.yaml then got a
     false GOL009 on G104. Failed plans' sessions are retired and their actions never run."""
     leak = Path(__file__).parent / "fixtures" / "leak"
     import json
 
-    alone = run_cli("audit", "--format", "json", str(leak / "c.yaml"))
-    after = run_cli("audit", "--format", "json", str(leak / "a.json"), str(leak / "c.yaml"))
+    alone = run_script("audit", "--format", "json", str(leak / "c.yaml"))
+    after = run_script("audit", "--format", "json", str(leak / "a.json"), str(leak / "c.yaml"))
     assert alone.returncode in (0, 1) and after.returncode == 2
     assert "too long to follow" in after.stderr
     assert json.loads(after.stdout)["findings"] == json.loads(alone.stdout)["findings"]
 
 
-def test_derived_fields_are_single_values_from_bound_patterns(run_cli, tmp_path):
+def test_derived_fields_are_single_values_from_bound_patterns(run_script, tmp_path):
     pack = tmp_path / "pack"
     pack.mkdir()
     rule = (Path(__file__).parent / "fixtures" / "packs" / "one_rule.yaml").read_text()
@@ -398,7 +398,7 @@ def test_derived_fields_are_single_values_from_bound_patterns(run_cli, tmp_path)
         (pack / "XPK001.yaml").write_text(
             rule.replace("match:\n", derive.replace("VALUE", value), 1)
         )
-        result = run_cli("rules", "test", str(pack))
+        result = run_script("rules", "test", str(pack))
         assert result.returncode == 2 and words in result.stderr, result.stderr
 
 

@@ -1,4 +1,4 @@
-"""The interchange formats (SARIF, JUnit, Markdown), end to end through the installed CLI.
+"""The interchange formats (SARIF, JUnit, Markdown), end to end through the CLI (in-process).
 
 SARIF and JUnit output are validated against the official schemas, kept in `tests/schemas/`
 (the SARIF 2.1.0 JSON Schema, the JUnit XSD that CI tools read; its README says where they come
@@ -10,13 +10,12 @@ from __future__ import annotations
 import datetime
 import json
 import re
-import subprocess
 from dataclasses import replace
 from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import ROOT, SAMPLES, strataudit_command
+from conftest import ROOT, SAMPLES, invoke
 from lxml import etree
 
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
@@ -47,14 +46,7 @@ def junit_schema() -> etree.XMLSchema:
 @pytest.fixture(scope="module")
 def expected() -> dict:
     """The JSON report of the same run, the reference the other formats must agree with."""
-    out = subprocess.run(
-        [*strataudit_command(), "audit", "--format", "json", DEFECTS, CLEAN],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=300,
-    )
-    return json.loads(out.stdout)
+    return json.loads(invoke("audit", "--format", "json", DEFECTS, CLEAN).stdout)
 
 
 def run_format(run_cli, fmt: str, *paths: str, **kw):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import os
 import re
+import signal
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -16,26 +17,17 @@ from pathlib import Path
 from strataudit.compiler import compile_rules
 from strataudit.config import CONFIG_NAME
 from strataudit.engine import Engine, EngineError
-from strataudit.errors import InputError, InputProblem
+from strataudit.errors import InputError
 from strataudit.facts import FactError, build_facts
-from strataudit.findings import Finding, build_findings
+from strataudit.findings import build_findings
 from strataudit.loader import LoadedPlan, Locator, display_name, load_plan
+from strataudit.results import Finding, InputProblem, PlanResult
 from strataudit.rulefile import RuleSet
 from strataudit.source import load_document, read_text
 
+__all__ = ["Auditor", "PlanResult", "Target", "audit_targets", "discover"]
+
 PLAN_SUFFIXES = (".yaml", ".yml", ".json")
-
-
-@dataclass(frozen=True)
-class PlanResult:
-    """The outcome for one audited file: its findings, or the input error that stopped it."""
-
-    file: str
-    plan_id: str | None
-    findings: tuple[Finding, ...] = ()
-    error: InputProblem | None = None
-    plan: LoadedPlan | None = field(default=None, compare=False, repr=False)
-    sources: tuple[str, ...] = ()  # every file read for it (real paths): never written to
 
 
 @dataclass(frozen=True)
@@ -56,6 +48,7 @@ class Auditor:
         self.engine = Engine(self.program)
 
     def findings(self, loaded: LoadedPlan) -> list[Finding]:
+        """The findings of a loaded plan (facts, one engine run, findings)."""
         assert loaded.plan.plan is not None
         base = build_facts(loaded.plan)
         matches = self.engine.run_isolated(base.for_engine())
@@ -193,14 +186,19 @@ def audit_targets(
     jobs: int = 1,
     done: Callable[[int], object] | None = None,
     keep_plans: bool = True,
+    auditor: Auditor | None = None,
 ) -> list[PlanResult]:
     """Audit every target, in order; with jobs > 1, in that many processes (a durable-rules
     Host is not thread-safe, so parallel audits get a process, and an engine, each).
     `done(1)` is called after each plan (a progress bar). Workers send the plan models back
-    only when `keep_plans` (the HTML report draws them): pickling them cost more than the audit."""
+    only when `keep_plans` (the HTML report draws them): pickling them cost more than the audit.
+    `auditor`: an engine compiled from `ruleset` before, for a run in this process.
+
+    An interrupt (KeyboardInterrupt, or the CLI's SIGTERM exception) stops the workers at once
+    and goes on: the run ends without a report, never with a partial one."""
     results: list[PlanResult] = []
     if jobs <= 1 or len(targets) < 2:
-        auditor = Auditor(ruleset)
+        auditor = auditor or Auditor(ruleset)
         for target in targets:
             results.append(auditor.audit(target))
             if done:
@@ -208,14 +206,25 @@ def audit_targets(
         return results
     from concurrent.futures import ProcessPoolExecutor
 
-    chunk = max(1, min(32, len(targets) // (jobs * 8)))
-    with ProcessPoolExecutor(
-        jobs, initializer=_init_worker, initargs=(ruleset, keep_plans)
-    ) as pool:
-        for result in pool.map(_audit_in_worker, targets, chunksize=chunk):
-            results.append(result)
-            if done:
-                done(1)
+    size = max(1, min(32, len(targets) // (jobs * 8)))
+    pool = ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(ruleset, keep_plans))
+    try:
+        chunks = [targets[i : i + size] for i in range(0, len(targets), size)]
+        for future in [pool.submit(_audit_chunk, chunk) for chunk in chunks]:
+            for result in future.result():
+                results.append(result)
+                if done:
+                    done(1)
+    except BaseException:
+        # `shutdown` would wait for the queued plans: the workers are stopped instead (the
+        # executor has no public way before Python 3.14's `terminate_workers`), and it fails
+        # the queued futures itself (had they been cancelled, as `map` does, its thread
+        # would trip over them).
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.terminate()
+        pool.shutdown(wait=False)
+        raise
+    pool.shutdown()
     return results
 
 
@@ -224,9 +233,17 @@ _KEEP_PLANS = True
 
 
 def _init_worker(ruleset: RuleSet, keep_plans: bool) -> None:
+    """A worker ends at SIGTERM (the parent's handler would report it as a task's error) and
+    leaves Ctrl-C to the parent, which stops it."""
     global _WORKER, _KEEP_PLANS
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER = Auditor(ruleset)
     _KEEP_PLANS = keep_plans
+
+
+def _audit_chunk(targets: list[Target]) -> list[PlanResult]:
+    return [_audit_in_worker(t) for t in targets]
 
 
 def _audit_in_worker(target: Target) -> PlanResult:

@@ -1,35 +1,73 @@
-"""The command line: the only place that prints to stderr and exits.
+"""The command line: parses options, calls `strataudit.run`, renders, writes and exits.
 
-Exit codes (cli-and-report.md): 0 the gate passed, 1 it failed, 2 something given could not be
-used (2 wins over 1). No traceback reaches the user unless `--debug` asks for it.
+It is the only place that prints and exits. Exit codes: 0 the gate passed, 1 it failed, 2
+something given could not be used (2 wins over 1), 130 interrupted (SIGINT), 143 terminated
+(SIGTERM), with no report written then. No traceback reaches the user unless `--debug` asks
+for it. Every message on standard error passes through `inert` (plan text cannot drive the
+terminal). See docs/architecture.md for the run's stages.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+import signal
 import sys
+import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import FrameType
 from typing import Any, TypeVar
 
 import click
 
 from strataudit import __version__
+from strataudit.inert import inert
 
 F = TypeVar("F", bound=Callable[..., Any])
 FORMATS = ("text", "json", "sarif", "junit", "markdown", "html")
 PROGRESS_FROM = 20  # plans: a progress bar on a terminal's stderr for batches this large
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + the signal's number, as shells report
+
+
+class Terminated(BaseException):
+    """Raised by the SIGTERM handler, so that waits (a pool, a child) are broken, not resumed.
+
+    A BaseException, like KeyboardInterrupt: no `except Exception` on the way swallows it."""
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise Terminated()
+
+
+@contextlib.contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """SIGTERM raises `Terminated` while a command runs (the old handler comes back after)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def say(message: str) -> None:
+    """One message on standard error, control characters escaped."""
+    click.echo(inert(message), err=True)
 
 
 def _fail(message: str, code: int = 2) -> None:
-    click.echo(message, err=True)
+    say(message)
     sys.exit(code)
 
 
 def guarded(func: F) -> F:
-    """Input errors become `file:line:col: message` + hint and exit 2; bugs say so, exit 2."""
+    """Input errors become `file:line:col: message` + hint and exit 2; bugs say so, exit 2;
+    SIGINT exits 130 and SIGTERM 143, never a gate's 0 or 1."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -37,12 +75,17 @@ def guarded(func: F) -> F:
 
         debug = kwargs.get("debug", False)
         try:
-            return func(*args, **kwargs)
+            with _sigterm_raises():
+                return func(*args, **kwargs)
         except InputError as exc:
             if debug:
                 traceback.print_exc()
             _fail("error: " + exc.problem.render())
-        except (click.ClickException, click.exceptions.Exit, SystemExit, KeyboardInterrupt):
+        except KeyboardInterrupt:
+            _fail("interrupted: no report written", EXIT_INTERRUPTED)
+        except Terminated:
+            _fail("terminated: no report written", EXIT_TERMINATED)
+        except (click.ClickException, click.exceptions.Exit, SystemExit):
             raise
         except Exception as exc:
             if debug:
@@ -55,46 +98,10 @@ def guarded(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _split(values: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(v.strip() for value in values for v in value.split(",") if v.strip())
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="strataudit")
 def main() -> None:
     """Audit marketing strategy plans against a catalogue of declarative rules."""
-
-
-def _write(path: Path, text: str) -> None:
-    """Write a report; a path that cannot be written is the user's input error, not a bug."""
-    from strataudit.errors import input_error
-
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise input_error(
-            str(path),
-            None,
-            None,
-            f"cannot write the report: {exc.strerror}",
-            "check that the folder exists and is writable",
-        ) from None
-
-
-def _refuse_overwriting_inputs(inputs: set[str], outputs: list[Path | None]) -> None:
-    """The user's files are never written to: no output may be a file the audit read (a plan,
-    an included file, any file of an audited folder)."""
-    from strataudit.errors import input_error
-
-    for out in outputs:
-        if out is not None and str(out.resolve()) in inputs:
-            raise input_error(
-                str(out),
-                None,
-                None,
-                "this output file is one of the audit's input files",
-                "write the report to another file",
-            )
 
 
 def _report_target(value: str) -> tuple[str, Path]:
@@ -192,82 +199,63 @@ def audit(
     debug: bool,
 ) -> None:
     """Audit plan files, or every plan under a directory (`-` reads standard input)."""
-    import datetime
-
-    from strataudit.audit import audit_targets, discover
-    from strataudit.config import find_config, load_config
-    from strataudit.gate import FAIL_LEVELS, judge
-    from strataudit.loader import display_name
+    from strataudit.outputs import write_atomic
     from strataudit.reports import renderer
-    from strataudit.reports.base import Report
-    from strataudit.rulefile import check_known_ids, load_ruleset
-    from strataudit.suppress import apply_baseline, apply_waivers, read_baseline, save_baseline
+    from strataudit.runner import RunOptions, run
 
     targets = [_report_target(r) for r in reports]
-    outputs = [output, write_baseline, *(f for _, f in targets)]
-    _refuse_overwriting_inputs({str(Path(p).resolve()) for p in paths if p != "-"}, outputs)
-    config_path = config_file or find_config(Path.cwd())
-    config = load_config(config_path, display_name(config_path) if config_path else None)
-    ruleset = load_ruleset((*config.packs, *packs))
-    cli_select, cli_ignore = _split(select), _split(ignore)
-    check_known_ids(cli_select, ruleset, "--select")
-    check_known_ids(cli_ignore, ruleset, "--ignore")
-    check_known_ids(config.names(), ruleset, config.file or "strataudit.yaml", config.lines)
-    select, ignore = cli_select or config.select, cli_ignore + config.ignore
-    ruleset = ruleset.select(select, ignore).with_severities(config.severity)
-    entries = read_baseline(baseline) if baseline else None
+    outputs = [p for p in (output, *(f for _, f in targets)) if p is not None]
     stdin_text = None
     if "-" in paths:
         from strataudit.source import decode
 
         stdin_text = decode(sys.stdin.buffer.read(), "<stdin>")
-    found = discover(list(paths), stdin_text)
-    keep_plans = "html" in (fmt, *(f for f, _ in targets))
-    if sys.stderr.isatty() and len(found.targets) >= PROGRESS_FROM:
-        with click.progressbar(length=len(found.targets), label="auditing", file=sys.stderr) as bar:
-            results = audit_targets(ruleset, found.targets, jobs, bar.update, keep_plans)
-    else:
-        results = audit_targets(ruleset, found.targets, jobs, keep_plans=keep_plans)
-    today = as_of.date() if as_of else datetime.date.today()
-    waived = apply_waivers(results, config.waivers, today, set(ruleset.by_id))
-    results = waived.results
-    _refuse_overwriting_inputs(found.files | {s for r in results for s in r.sources}, outputs)
-    resolved: tuple[dict[str, Any], ...] = ()
-    if entries is not None:
-        results, resolved = apply_baseline(results, entries)
-    if write_baseline is not None:
-        count = save_baseline(write_baseline, results, _write)
-        click.echo(f"baseline: {count} findings recorded in {write_baseline}", err=True)
-    errors = tuple(found.errors) + tuple(r.error for r in results if r.error is not None)
-    level = FAIL_LEVELS[fail_on or config.fail_on or "error"]
-    verdict = judge(results, level, run_errors=len(found.errors), expired=waived.expired)
-    report = Report(
-        tuple(results),
-        errors,
-        tuple(found.skipped),
-        verdict,
-        ruleset,
-        level,
-        as_of=today,
-        expired_waivers=waived.expired,
-        unused_waivers=waived.unused,
-        resolved=resolved,
-        baseline_file=str(baseline) if baseline else None,
-    )
+    with contextlib.ExitStack() as stack:
+        bars: list[Any] = []
+
+        def progress(done: int, total: int) -> None:
+            if total < PROGRESS_FROM or not sys.stderr.isatty():
+                return
+            if not bars:
+                bar = click.progressbar(length=total, label="auditing", file=sys.stderr)
+                bars.append(stack.enter_context(bar))
+            bars[0].update(1)
+
+        report = run(
+            paths,
+            RunOptions(
+                stdin_text=stdin_text,
+                packs=packs,
+                select=select,
+                ignore=ignore,
+                fail_on=fail_on,
+                config=config_file,
+                baseline=baseline,
+                write_baseline=write_baseline,
+                as_of=as_of.date() if as_of else None,
+                jobs=jobs,
+                formats=(fmt, *(f for f, _ in targets)),
+                outputs=tuple(outputs),
+                progress=progress,
+            ),
+        )
+    if report.baseline_written is not None:
+        file, count = report.baseline_written
+        say(f"baseline: {count} findings recorded in {file}")
+    rendered = {f: renderer(f)(report) for f in dict.fromkeys((fmt, *(f for f, _ in targets)))}
     for target_fmt, target_file in targets:
-        _write(target_file, renderer(target_fmt)(report))
-    text = renderer(fmt)(report)
+        write_atomic(target_file, rendered[target_fmt])
     if output is not None:
-        _write(output, text)
+        write_atomic(output, rendered[fmt])
     else:
-        click.echo(text, nl=False)
-    for error in errors:
-        click.echo("error: " + error.render(), err=True)
-    for waiver in waived.expired:
-        click.echo(f"warning: waiver expired: {waiver.describe()} ({waiver.source})", err=True)
-    for waiver in waived.unused:
-        click.echo(f"note: waiver matched nothing: {waiver.describe()} ({waiver.source})", err=True)
-    sys.exit(verdict.exit_code)
+        click.echo(rendered[fmt], nl=False)
+    for error in report.errors:
+        say("error: " + error.render())
+    for waiver in report.expired_waivers:
+        say(f"warning: waiver expired: {waiver.describe()} ({waiver.source})")
+    for waiver in report.unused_waivers:
+        say(f"note: waiver matched nothing: {waiver.describe()} ({waiver.source})")
+    sys.exit(report.verdict.exit_code)
 
 
 @main.group()
@@ -326,7 +314,7 @@ def rules_test(directory: Path | None, debug: bool) -> None:
     outcomes = run_examples(Auditor(ruleset), tested)
     bad = [o for o in outcomes if not o.ok]
     for o in bad:
-        click.echo(f"FAIL {o.rule} {o.example}: {o.problem}")
+        click.echo(inert(f"FAIL {o.rule} {o.example}: {o.problem}"))
     rules_bad = sorted({o.rule for o in bad})
     click.echo(
         f"{len(tested) - len(rules_bad)} rules behaved, {len(rules_bad)} misbehaved "

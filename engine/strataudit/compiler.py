@@ -7,7 +7,7 @@ operator table, not an if-chain. Two shapes of engine rule come out:
 - a *check* (one per rule case): `trigger`, then the rule's patterns. The trigger fact is
   asserted only after every data fact and every derivation is in, so absence (`absent: true`,
   compiled to a `$not` pattern) is decided on the complete plan, whatever the arrival order
-  (field notes, hazard 1).
+  (docs/architecture.md, engine hazard 1).
 - a *derivation*: the `derive` patterns, asserting a derived fact (forward chaining). They are
   positive joins only, so they reach their fixpoint before the trigger, whatever the order.
 """
@@ -17,145 +17,30 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from strataudit.contract import ALWAYS, NEVER, TRIGGER, TRIGGER_NAME, binding
+from strataudit.grammar import COMPARISONS, GrammarError, compile_tests, is_ref, value_of
 from strataudit.rulefile import Case, Pattern, Rule, fact_types
 
-TRIGGER = "trigger"
-NEVER = "never_asserted"
-TRIGGER_NAME = "t_trigger"
-ALWAYS = "one"  # a field the engine module sets to 1 on every fact it asserts
+__all__ = ["ALWAYS", "MAX_RULES_PER_RULESET", "GrammarError", "compile_rules", "compile_tests"]
+
 TRIGGER_PATTERN = {TRIGGER_NAME: {"type": TRIGGER}}
-# durable-rules hangs when 512 or more rules share their first test (field notes, hazard 7), and
+# durable-rules hangs when 512 or more rules share their first test (docs/architecture.md), and
 # gives wrong counts or crashes from 256 rules sharing one identical pattern (our probes); every
 # check starts with the trigger, so a ruleset holds at most this many rules in all (sinks,
 # derivations and checks; the engine module halves a chunk further if the engine refuses it).
 MAX_RULES_PER_RULESET = 240
 
 
-def binding(name: str) -> str:
-    """Engine pattern names: prefixed so no user name can be `s` or `m` (reserved)."""
-    return f"p_{name}"
-
-
-def _value(value: Any) -> Any:
-    """A literal, or `$name.field`: a field of an earlier pattern (`$$` escapes a literal $)."""
-    if isinstance(value, str) and value.startswith("$"):
-        if value.startswith("$$"):
-            return value[1:]
-        name, _, attr = value[1:].partition(".")
-        return {binding(name): attr or "key"}
-    return value
-
-
-def _eq(field_: str, value: Any) -> dict[str, Any]:
-    return {field_: _value(value)}
-
-
-def _cmp(op: str) -> Any:
-    return lambda field_, value: {op: {field_: _value(value)}}
-
-
-def _in(field_: str, values: Any) -> dict[str, Any]:
-    return {"$or": [{field_: _value(v)} for v in values]}
-
-
-def _not_in(field_: str, values: Any) -> dict[str, Any]:
-    return {"$and": [{"$neq": {field_: _value(v)}} for v in values]}
-
-
-def _missing(field_: str, flag: Any) -> dict[str, Any]:
-    return {"$nex" if flag else "$ex": {field_: 1}}
-
-
-def _present(field_: str, flag: Any) -> dict[str, Any]:
-    return _missing(field_, not flag)
-
-
-# The operator table: `where: {field: {op: value}}`.
-OPERATORS = {
-    "eq": _eq,
-    "ne": _cmp("$neq"),
-    "lt": _cmp("$lt"),
-    "le": _cmp("$lte"),
-    "gt": _cmp("$gt"),
-    "ge": _cmp("$gte"),
-    "in": _in,
-    "not_in": _not_in,
-    "missing": _missing,
-    "present": _present,
-}
-
-
-class GrammarError(ValueError):
-    """A condition that cannot be compiled (unknown operator...)."""
-
-
-def _is_ref(value: Any) -> bool:
-    return isinstance(value, str) and value.startswith("$") and not value.startswith("$$")
-
-
-COMPARISONS = {"ne", "lt", "le", "gt", "ge"}
-
-
 def compile_pattern(
     pattern: Pattern, anchor: str | None = None, guards: frozenset[str] = frozenset()
 ) -> dict[str, Any]:
+    """A rule file's pattern as engine tests (its first fact kind; see `compile_tests`)."""
     return compile_tests(
         pattern.fact if isinstance(pattern.fact, str) else pattern.fact[0],
         pattern.where,
         anchor,
         guards,
     )
-
-
-def compile_tests(
-    fact_type: str,
-    where: dict[str, Any],
-    anchor: str | None = None,
-    guards: frozenset[str] = frozenset(),
-) -> dict[str, Any]:
-    """One pattern's tests, ordered around three engine defects seen in durable-rules 2.0.28.
-
-    - A join test placed after an `$or` group is silently ignored: `$or` groups (from `in`)
-      come last, after every join.
-    - When the last join test of a pattern is false, the engine reads past the end of its
-      expression array (events.c, reduceExpressionSequence): segfaults, or wrong answers. Every
-      pattern with a join therefore ends with a join that is always true: the constant field
-      `ALWAYS` (1 on every asserted fact) equal to the anchor pattern's. (A join on `sid` for
-      this crashed the engine in its turn: `sid` is not an ordinary property.)
-    - A comparison (`lt`, `gt`, `ne`...) with a field the other fact lacks aborts the whole
-      assertion (error 311): the referenced pattern gets a `present` guard (`guards`).
-    """
-    literal: list[dict[str, Any]] = [{"type": fact_type}]
-    literal += [{"$ex": {name: 1}} for name in sorted(guards)]
-    compare: list[dict[str, Any]] = []
-    equal: list[dict[str, Any]] = []
-    groups: list[dict[str, Any]] = []
-    for field_, test in where.items():
-        if not isinstance(test, dict):
-            test = {"eq": test}
-        if len(test) != 1:
-            raise GrammarError(f"`{field_}`: one operator per field test, got {sorted(test)}")
-        op, value = next(iter(test.items()))
-        if op not in OPERATORS:
-            raise GrammarError(
-                f"`{field_}`: unknown operator `{op}`; use one of {', '.join(OPERATORS)}"
-            )
-        compiled = OPERATORS[op](field_, value)
-        if op in ("in", "not_in"):
-            if not isinstance(value, list) or any(_is_ref(v) for v in value):
-                raise GrammarError(f"`{field_}`: `{op}` takes a list of literal values")
-            (groups if op == "in" else literal).append(compiled)
-        elif _is_ref(value):
-            (compare if op in COMPARISONS else equal).append(compiled)
-        else:
-            literal.append(compiled)
-    joins = compare + equal
-    if joins:
-        if anchor is None:
-            raise GrammarError("the first pattern cannot refer to another pattern")
-        joins.append({ALWAYS: {anchor: ALWAYS}})
-    tests = literal + joins + groups
-    return tests[0] if len(tests) == 1 else {"$and": tests}
 
 
 def _guards(patterns: list[Pattern]) -> dict[str, set[str]]:
@@ -165,7 +50,7 @@ def _guards(patterns: list[Pattern]) -> dict[str, set[str]]:
         for test in pattern.where.values():
             if isinstance(test, dict) and len(test) == 1:
                 ((op, value),) = test.items()
-                if op in COMPARISONS and _is_ref(value):
+                if op in COMPARISONS and is_ref(value):
                     name, _, attr = value[1:].partition(".")
                     need.setdefault(name, set()).add(attr or "key")
     return need
@@ -233,6 +118,7 @@ class Program:
         return Chunk([*self.sinks(needed), *derives, *checks], frozenset(needed))
 
     def checks_per_ruleset(self) -> int:
+        """How many checks fit one engine ruleset beside the sinks and derivations."""
         room = MAX_RULES_PER_RULESET - len(self.sinks(self.fact_types)) - len(self.derives)
         if room < 1:
             raise GrammarError(
@@ -254,7 +140,9 @@ class Program:
                 name=f"sink.{t}",
                 bound=(),
                 template={},
-                definition={"all": [{"p_fact": {"type": t}}, {"p_never": {"type": NEVER}}]},
+                definition={
+                    "all": [{binding("fact"): {"type": t}}, {binding("never"): {"type": NEVER}}]
+                },
             )
             for t in sorted(types)
         ]
@@ -292,6 +180,7 @@ def _patterns(
 
 
 def compile_rule(rule: Rule, program: Program) -> None:
+    """Add a rule's derivations and one check per case to `program`."""
     spec = rule.spec
     for d, derivation in enumerate(spec.derive):
         patterns, bound = _patterns(derivation.when, None)
@@ -299,7 +188,7 @@ def compile_rule(rule: Rule, program: Program) -> None:
             Derive(
                 name=f"{spec.id}.derive{d}",
                 bound=tuple(bound),
-                template={k: _value(v) for k, v in derivation.assert_.items()},
+                template={k: value_of(v) for k, v in derivation.assert_.items()},
                 definition={"all": patterns},
                 types=frozenset(t for p in derivation.when for t in fact_types(p)),
                 produces=str(derivation.assert_.get("fact")),
@@ -327,6 +216,7 @@ def compile_rule(rule: Rule, program: Program) -> None:
 
 
 def compile_rules(rules: list[Rule]) -> Program:
+    """The engine program of a rule set; a `GrammarError` if it cannot fit the engine."""
     program = Program()
     for rule in rules:
         compile_rule(rule, program)

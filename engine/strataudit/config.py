@@ -21,7 +21,7 @@ from pydantic import (
 )
 
 from strataudit.errors import input_error
-from strataudit.findings import Waiver
+from strataudit.results import Waiver
 from strataudit.source import Document, load_document
 from strataudit.validation import translate
 
@@ -45,6 +45,8 @@ def _off(value: Any) -> Any:
 
 
 class WaiverSpec(BaseModel):
+    """One entry of `waivers:` as written (checked, then made a `Waiver`)."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     rule: Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9]*[0-9]{3}$")]
@@ -57,6 +59,8 @@ class WaiverSpec(BaseModel):
 
 
 class ConfigSpec(BaseModel):
+    """`strataudit.yaml` as written: unknown keys are errors with their line."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     fail_on: Level | None = None
@@ -97,6 +101,7 @@ def find_config(start: Path) -> Path | None:
 
 
 def load_config(path: Path | None, display: str | None = None) -> Config:
+    """The settings of `path` (none: the defaults); an input error with its line if bad."""
     if path is None:
         return Config()
     shown = display or str(path)

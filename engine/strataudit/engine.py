@@ -1,6 +1,6 @@
 """The only module that touches durable-rules: a synchronous host, sessions, and the hazards.
 
-Each defence below answers a hazard of `shared/notes/durable-rules.md`:
+Each defence below answers an engine hazard of docs/architecture.md:
 1. absence depends on arrival order: checks start with a trigger asserted last (compiler.py);
 2. assertion is asynchronous: `SyncHost` starts no timer threads, and `_drain` runs every
    action still pending on the caller's thread until none is, before anything is read;
@@ -34,7 +34,6 @@ import signal
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from strataudit import _compat  # noqa: F401  # isort: skip  (first: Python 3.13 needs it)
@@ -42,14 +41,8 @@ import durable.engine  # isort: skip
 import durable_rules_engine  # isort: skip
 from durable.engine import Host, MessageNotHandledException
 
-from strataudit.compiler import (
-    ALWAYS,
-    TRIGGER,
-    Check,
-    Derive,
-    Program,
-    bind_template,
-)
+from strataudit.compiler import Check, Derive, Program, bind_template
+from strataudit.contract import ALWAYS, FID, ID, SID, TRIGGER, Match
 
 MAX_LIVE_SESSIONS = 1024
 MAX_DERIVED_FACTS = 100_000  # GOL009's closure grows with the square of a chain's length
@@ -163,15 +156,6 @@ class _EngineJson:
 
 
 durable.engine.json = _EngineJson
-
-
-@dataclass(frozen=True)
-class Match:
-    """One firing of a check: which rule case, and the facts its patterns bound."""
-
-    rule_id: str
-    case_index: int
-    facts: dict[str, dict[str, Any]]
 
 
 class SyncHost(Host):
@@ -369,8 +353,8 @@ class Engine:
                         "plan's chains of references are too long to follow"
                     )
                     raise session.limit
-                fact["id"] = session.unique_id(f"d:{ruleset}:{len(made)}")
-                fact["sid"] = session.sid
+                fact[ID] = session.unique_id(f"d:{ruleset}:{len(made)}")
+                fact[SID] = session.sid
                 fact[ALWAYS] = 1
                 made.append(fact)
                 session.pending.setdefault(ruleset, []).append(fact)  # asserted by `run`
@@ -405,13 +389,12 @@ class Engine:
         session = self._session = _Session(sid)
         # `fid` keeps the fact's own id for the findings, whatever id the hash check gives it.
         every = [
-            {**f, "sid": sid, "id": session.unique_id(f["id"]), "fid": f["id"], ALWAYS: 1}
-            for f in facts
+            {**f, SID: sid, ID: session.unique_id(f[ID]), FID: f[ID], ALWAYS: 1} for f in facts
         ]
         trigger = session.trigger = {
             "type": TRIGGER,
-            "id": session.unique_id("trigger"),
-            "sid": sid,
+            ID: session.unique_id("trigger"),
+            SID: sid,
             ALWAYS: 1,
         }
         clean = False
@@ -544,7 +527,7 @@ class Engine:
             result = durable_rules_engine.start_action(rs._handle)
             if not result:
                 return ran
-            if json.loads(result[0]).get("sid") != session.sid:
+            if json.loads(result[0]).get(SID) != session.sid:
                 # An action queued for a failed plan's session: completed without running it,
                 # or it would run now, among this plan's facts (found by review).
                 while durable_rules_engine.complete_and_start_action(rs._handle, result[2]):

@@ -6,30 +6,9 @@ would fix it, because a reviewer must be able to act on it without reading a tra
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from strataudit.results import InputProblem
 
-
-@dataclass(frozen=True)
-class InputProblem:
-    """One thing wrong with an input file (a plan, a rule pack, a config)."""
-
-    file: str
-    line: int | None
-    column: int | None
-    message: str
-    hint: str
-    path: str = ""
-
-    def render(self) -> str:
-        where = self.file
-        if self.line is not None:
-            where += f":{self.line}:{self.column or 1}"
-        text = f"{where}: {self.message}"
-        if self.path:
-            text += f" (at {self.path})"
-        if self.hint:
-            text += f"\n  hint: {self.hint}"
-        return text
+__all__ = ["InputError", "InputProblem", "input_error"]
 
 
 class InputError(Exception):
@@ -43,4 +22,5 @@ class InputError(Exception):
 def input_error(
     file: str, line: int | None, column: int | None, message: str, hint: str, path: str = ""
 ) -> InputError:
+    """An `InputError` in one call: where, what is wrong, what would fix it."""
     return InputError(InputProblem(file, line, column, message, hint, path))

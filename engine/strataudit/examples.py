@@ -17,6 +17,8 @@ from strataudit.rulefile import Rule
 
 @dataclass(frozen=True)
 class ExampleOutcome:
+    """Whether one example of a rule behaved, and what went wrong if not."""
+
     rule: str
     example: str  # e.g. "fail[0]"
     ok: bool
@@ -31,6 +33,7 @@ def _expected(rule: Rule, index: int) -> set[tuple[str | None, str | None, str |
 def run_examples(
     auditor: Auditor, rules: list[Rule], only: str | None = None
 ) -> list[ExampleOutcome]:
+    """Run the pass/fail examples of `rules` (`only`: one label, e.g. `fail[0]`)."""
     outcomes: list[ExampleOutcome] = []
     for rule in rules:
         examples = [("fail", i, ex.plan) for i, ex in enumerate(rule.spec.examples.fail)]

@@ -7,71 +7,18 @@ listing their items. This is presentation of what the engine decided, never a de
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
-from strataudit.compiler import binding
-from strataudit.engine import Match
+from strataudit.contract import FID, Match, binding
 from strataudit.facts import FactBase
-from strataudit.loader import IdStep, Location, Locator, PlanPath
-from strataudit.rulefile import Rule, RuleSet, Severity
+from strataudit.loader import IdStep, Locator, PlanPath
+from strataudit.results import Finding, Waiver
+from strataudit.rulefile import Rule, RuleSet
 
-
-@dataclass(frozen=True)
-class Waiver:
-    """An accepted finding, with who accepted it, why, and until when (config `waivers:`)."""
-
-    rule: str
-    reason: str
-    owner: str
-    expires: datetime.date  # the last day it is valid
-    entity: str | None = None
-    path: str | None = None
-    files: str | None = None  # a glob on plan file names
-    source: str = ""  # where it was written: `strataudit.yaml:12`
-
-    def describe(self) -> str:
-        target = self.entity or self.path or "(plan-wide)"
-        return f"{self.rule} on {target} until {self.expires.isoformat()} ({self.owner})"
-
-
-@dataclass(frozen=True)
-class Finding:
-    """What is wrong, where, why it matters and how to fix it."""
-
-    rule: str
-    severity: Severity
-    category: str
-    message: str
-    location: Location
-    entity: str | None
-    fingerprint: str
-    rationale: str
-    remediation: str
-    source: str
-    title: str
-    plan_id: str
-    detail: str | None = None
-    items: tuple[str, ...] = field(default=())
-    waiver: Waiver | None = None  # a live waiver covers it: reported, not counted by the gate
-    baselined: bool = False  # already in the baseline: reported, not counted by the gate
-
-    @property
-    def counts(self) -> bool:
-        """Whether the gate counts this finding."""
-        return self.waiver is None and not self.baselined
-
-    def sort_key(self) -> tuple[str, int, str, int, str]:
-        return (
-            self.location.file,
-            self.location.line,
-            self.rule,
-            self.location.column,
-            self.location.path,
-        )
+__all__ = ["Finding", "Waiver", "build_findings", "fingerprint", "render"]
 
 
 def fingerprint(
@@ -155,7 +102,7 @@ def build_findings(
         Match(
             m.rule_id,
             m.case_index,
-            {name: {**base.by_id.get(f.get("fid", ""), {}), **f} for name, f in m.facts.items()},
+            {name: {**base.by_id.get(f.get(FID, ""), {}), **f} for name, f in m.facts.items()},
         )
         for m in matches
     ]
@@ -196,7 +143,7 @@ def _finding(
     case = p.rule.cases()[p.case_index]
     subject = p.facts.get(binding("subject"), {})
     if (case.scope or spec.scope) == "entity":
-        steps = base.steps.get(subject.get("fid", ""), ())
+        steps = base.steps.get(subject.get(FID, ""), ())
         if subject.get("type") == "link":  # a reference: located at the id, path of its field
             location = replace(locator.locate(steps), path=subject["path"])
         else:

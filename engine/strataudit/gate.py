@@ -1,13 +1,33 @@
-"""The pre-approval gate: findings in, a verdict with its reasons and an exit code out."""
+"""The pre-approval gate: findings in, a verdict with its reasons and an exit code out.
+
+A finding counts unless it is waived or baselined (one state per finding, `results.py`); the
+run fails when a counted finding is at or above `fail_on`, and is an error (exit 2, which wins)
+when any input could not be used.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 
-from strataudit.audit import PlanResult
-from strataudit.findings import Waiver
-from strataudit.rulefile import Severity
+from strataudit.results import (
+    PlanResult,
+    PlanVerdict,
+    Severity,
+    StateCounts,
+    Verdict,
+    Waiver,
+)
+
+__all__ = [
+    "EXIT_FAIL",
+    "EXIT_INPUT",
+    "EXIT_PASS",
+    "FAIL_LEVELS",
+    "PlanVerdict",
+    "Verdict",
+    "judge",
+    "judge_plan",
+]
 
 FAIL_LEVELS: dict[str, Severity | None] = {
     "error": Severity.ERROR,
@@ -18,25 +38,8 @@ FAIL_LEVELS: dict[str, Severity | None] = {
 EXIT_PASS, EXIT_FAIL, EXIT_INPUT = 0, 1, 2
 
 
-@dataclass(frozen=True)
-class PlanVerdict:
-    file: str
-    plan_id: str | None
-    verdict: str  # pass | fail | error
-    reasons: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """The run's verdict: `error` when any input could not be used, else fail or pass."""
-
-    verdict: str
-    exit_code: int
-    plans: tuple[PlanVerdict, ...]
-    reasons: tuple[str, ...]
-
-
 def judge_plan(result: PlanResult, fail_on: Severity | None) -> PlanVerdict:
+    """One plan: `error` if it could not be audited, `fail` if a counted finding blocks."""
     if result.error is not None:
         return PlanVerdict(
             result.file,
@@ -82,13 +85,10 @@ def judge(
         return Verdict("error", EXIT_INPUT, plans, tuple(reasons))
     if any(p.verdict == "fail" for p in plans):
         return Verdict("fail", EXIT_FAIL, plans, tuple(reasons))
-    findings = [f for r in results for f in r.findings]
-    waived = sum(1 for f in findings if f.waiver is not None)
-    baselined = sum(1 for f in findings if f.baselined and f.waiver is None)
-    below = sum(1 for f in findings if f.counts)
+    counts = StateCounts.of([f for r in results for f in r.findings])
     level = fail_on.label if fail_on else "never"
     reasons.append(
-        f"passed at fail-on `{level}`: {below} finding(s) below it, {waived} waived, "
-        f"{baselined} baselined"
+        f"passed at fail-on `{level}`: {counts.counted} finding(s) below it, "
+        f"{counts.waived} waived, {counts.baselined} baselined"
     )
     return Verdict("pass", EXIT_PASS, plans, tuple(reasons))

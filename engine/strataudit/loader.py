@@ -17,18 +17,9 @@ from pydantic import ValidationError
 
 from strataudit.errors import InputError, input_error
 from strataudit.model import Plan, entity_key_field
+from strataudit.results import Location
 from strataudit.source import Document, Mark, PathStep, load_document
 from strataudit.validation import translate
-
-
-@dataclass(frozen=True)
-class Location:
-    """Where a finding points: the file the user wrote, 1-based line and column, plan path."""
-
-    file: str
-    line: int
-    column: int
-    path: str
 
 
 @dataclass(frozen=True)

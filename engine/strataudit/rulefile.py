@@ -7,7 +7,6 @@ code from it, and a malformed file is an input error naming the file, line and f
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,27 +14,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from strataudit.contract import TRIGGER_NAME
 from strataudit.errors import InputError, input_error
+from strataudit.grammar import GrammarError, compile_tests
+from strataudit.results import Severity
 from strataudit.source import Document, load_document
 from strataudit.validation import translate
 
 RULE_FORMAT_VERSION = 1
-
-
-class Severity(enum.IntEnum):
-    """Ordered so that the gate can compare: error > warning > info."""
-
-    INFO = 1
-    WARNING = 2
-    ERROR = 3
-
-    @property
-    def label(self) -> str:
-        return self.name.lower()
-
-    @classmethod
-    def parse(cls, text: str) -> Severity:
-        return cls[text.upper()]
 
 
 CATEGORIES = (
@@ -144,14 +130,17 @@ class Rule:
 
     @property
     def id(self) -> str:
+        """The rule's id, e.g. `SEG002`."""
         return self.spec.id
 
     @property
     def severity(self) -> Severity:
+        """The rule's severity (after the config's overrides)."""
         return Severity.parse(self.spec.severity)
 
     @property
     def category(self) -> str:
+        """The rule's category (its folder)."""
         return self.spec.category
 
     def cases(self) -> list[Case]:
@@ -159,6 +148,7 @@ class Rule:
 
 
 def fact_types(pattern: Pattern) -> list[str]:
+    """The fact kinds a pattern matches (`fact:` is one kind or a list)."""
     return [pattern.fact] if isinstance(pattern.fact, str) else list(pattern.fact)
 
 
@@ -170,6 +160,7 @@ def builtin_rules_dir() -> Path:
 
 
 def load_rule_file(path: Path, display: str, builtin: bool) -> Rule:
+    """One rule file, checked; a malformed file is an input error with its line."""
     doc = load_document(path, display)
     try:
         spec = RuleSpec.model_validate(doc.data)
@@ -260,8 +251,6 @@ def _display_fields() -> frozenset[str]:
 
 
 def _check_refs(pattern: Pattern, bound: set[str], fail: Any) -> None:
-    from strataudit.compiler import GrammarError, compile_pattern
-
     display = _display_fields()
     shown = [f for f in pattern.where if f in display] + [
         v
@@ -274,7 +263,8 @@ def _check_refs(pattern: Pattern, bound: set[str], fail: Any) -> None:
             "match on ids and fields; use labels and paths in `message`",
         )
     try:
-        compile_pattern(pattern, anchor="t_trigger")  # compiled for its errors only
+        kind = pattern.fact if isinstance(pattern.fact, str) else pattern.fact[0]
+        compile_tests(kind, pattern.where, anchor=TRIGGER_NAME)  # compiled for its errors only
     except GrammarError as exc:
         raise fail(str(exc), "see docs/rule-format.md for the operators") from None
     for value in _values(pattern.where):
@@ -392,6 +382,7 @@ def check_known_ids(
 
 
 def description(rule: Rule) -> dict[str, Any]:
+    """A rule as `rules list --format json` shows it."""
     spec = rule.spec
     return {
         "id": spec.id,

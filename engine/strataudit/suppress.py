@@ -1,9 +1,12 @@
 """Waivers and baselines: findings a reviewer accepted, still reported, not counted by the gate.
 
 A waiver waives while `as_of <= expires` (its expiry day is its last valid day); an expired one
-no longer waives and is reported, so the gate fails on its finding as usual. A live waiver that
-matches nothing is reported as unused. A baseline records findings by fingerprint; findings in
-it are reported as baselined, and baseline entries no finding matches are reported as resolved.
+no longer waives and is reported, so the gate fails on its finding as usual: the finding keeps
+the expired waiver (`Finding.expired_waiver`), and a baseline does not hide it (the expiry is
+when someone must look again). A live waiver that matches nothing is reported as unused. A
+baseline records findings by fingerprint; findings in it are reported as baselined, and
+baseline entries no finding matches are reported as resolved. How each state is counted:
+`results.py`.
 """
 
 from __future__ import annotations
@@ -17,9 +20,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from strataudit.audit import PlanResult
 from strataudit.errors import input_error
-from strataudit.findings import Finding, Waiver
+from strataudit.results import Finding, PlanResult, Waiver
 
 BASELINE_VERSION = 1
 
@@ -60,9 +62,11 @@ def _glob_regex(glob: str) -> re.Pattern[str]:
 
 @dataclass(frozen=True)
 class WaiverOutcome:
-    results: list[PlanResult]
-    expired: tuple[Waiver, ...]
-    unused: tuple[Waiver, ...]
+    """The results with waivers applied, and the waivers to report."""
+
+    results: list[PlanResult]  #: findings marked `waiver` or `expired_waiver`
+    expired: tuple[Waiver, ...]  #: waivers past their last day
+    unused: tuple[Waiver, ...]  #: live waivers of rules that ran that matched nothing
 
 
 def apply_waivers(
@@ -71,8 +75,9 @@ def apply_waivers(
     as_of: datetime.date,
     active: set[str] | None = None,
 ) -> WaiverOutcome:
-    """`active`: the rules that ran; a waiver of another rule can match nothing, so it is not
-    reported as unused."""
+    """Mark each finding with the first live waiver that covers it, or else with the first
+    expired one. `active`: the rules that ran; a waiver of another rule can match nothing, so
+    it is not reported as unused."""
     live = [w for w in waivers if as_of <= w.expires]
     expired = tuple(w for w in waivers if as_of > w.expires)
     used: set[int] = set()
@@ -84,6 +89,10 @@ def apply_waivers(
             if match is not None:
                 used.add(match)
                 finding = replace(finding, waiver=live[match])
+            else:
+                old = next((w for w in expired if _covers(w, finding, result.file)), None)
+                if old is not None:
+                    finding = replace(finding, expired_waiver=old)
             findings.append(finding)
         out.append(replace(result, findings=tuple(findings)))
     unused = tuple(
@@ -93,6 +102,7 @@ def apply_waivers(
 
 
 def baseline_entry(finding: Finding) -> dict[str, Any]:
+    """What a baseline records of a finding: its fingerprint, and what a reader needs."""
     return {
         "fingerprint": finding.fingerprint,
         "rule": finding.rule,
@@ -103,6 +113,7 @@ def baseline_entry(finding: Finding) -> dict[str, Any]:
 
 
 def save_baseline(path: Path, results: list[PlanResult], write: Callable[[Path, str], None]) -> int:
+    """Record every finding of `results` in `path` (through `write`); returns how many."""
     entries = sorted(
         (baseline_entry(f) for r in results for f in r.findings),
         key=lambda e: (e["plan"], e["rule"], e["path"], e["fingerprint"]),
@@ -115,6 +126,7 @@ def save_baseline(path: Path, results: list[PlanResult], write: Callable[[Path, 
 
 
 def read_baseline(path: Path) -> list[dict[str, Any]]:
+    """A baseline's entries; an input error if it is missing or not a version-1 baseline."""
     shown = str(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -160,6 +172,8 @@ def _entry_ok(entry: Any) -> bool:
 def apply_baseline(
     results: list[PlanResult], entries: list[dict[str, Any]]
 ) -> tuple[list[PlanResult], tuple[dict[str, Any], ...]]:
+    """Mark findings in the baseline, except those whose waiver expired (they count again);
+    returns the results and the audited plans' entries that no finding matches (resolved)."""
     known = {e["fingerprint"] for e in entries}
     seen: set[str] = set()
     out: list[PlanResult] = []
@@ -167,8 +181,9 @@ def apply_baseline(
         findings = []
         for finding in result.findings:
             if finding.fingerprint in known:
-                seen.add(finding.fingerprint)
-                finding = replace(finding, baselined=True)
+                seen.add(finding.fingerprint)  # still there: not resolved, whatever its state
+                if finding.expired_waiver is None:
+                    finding = replace(finding, baselined=True)
             findings.append(finding)
         out.append(replace(result, findings=tuple(findings)))
     audited = {r.plan_id for r in results if r.plan_id}

@@ -20,7 +20,17 @@ REGISTRY: dict[str, str] = {
 }
 
 
+FORMATS = tuple(REGISTRY)
+NEEDS_PLANS = frozenset({"html"})  # formats that draw the plan models, not only the findings
+
+
+def needs_plans(formats: tuple[str, ...] | list[str]) -> bool:
+    """Whether any of `formats` draws the plan models (so the audit must keep them)."""
+    return any(f in NEEDS_PLANS for f in formats)
+
+
 def renderer(name: str) -> Renderer:
+    """The `render(report) -> str` of the format `name` (one of `FORMATS`)."""
     module = importlib.import_module(REGISTRY[name])
     render: Renderer = module.render
     return render

@@ -7,7 +7,8 @@ Jinja2 with autoescape on; data for the script travels as JSON (`|tojson`) insid
 `<script type="application/json">`, which the browser never executes.
 
 This module only lays out what the audit decided: highlights (an unmatched product, an
-unaligned goal, an unaddressed weakness) come from the findings, never from a second opinion.
+unaligned goal, an unaddressed weakness, a budget overrun) come from the findings, through the
+marks of `marks.py`, and the budget figures are the engine's own facts: never a second opinion.
 """
 
 from __future__ import annotations
@@ -16,21 +17,19 @@ import base64
 import hashlib
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
 from typing import Any
 
 import jinja2
 from markupsafe import Markup
 
-from strataudit.audit import PlanResult
-from strataudit.errors import InputProblem
-from strataudit.findings import Finding
+from strataudit.facts import build_facts
 from strataudit.model import Plan
-from strataudit.reports.base import Report
 from strataudit.reports.html_cascade import cascade, fit, text_width
-from strataudit.rulefile import Severity
+from strataudit.reports.marks import MARKS, FindingLinks
+from strataudit.results import SEVERITIES as ORDER
+from strataudit.results import Finding, InputProblem, PlanResult, Report, State
 
-SEVERITIES = tuple(s.label for s in sorted(Severity, reverse=True))  # error, warning, info
+SEVERITIES = tuple(s.label for s in ORDER)  # error, warning, info
 
 # The one script of the page, allowed by its hash in the page's Content-Security-Policy. It
 # reads the JSON blocks and toggles rows; it never writes markup (no innerHTML).
@@ -102,16 +101,6 @@ CSP = (
     "base-uri 'none'; form-action 'none'"
 )
 
-# Findings that a picture links to, by what it draws.
-SEG_PRODUCT, SEG_TARGET = "SEG002", "SEG003"
-OVER_BUDGET = "CON004"
-SWOT_RULES = {
-    "strengths": "SWT004",
-    "weaknesses": "SWT002",
-    "opportunities": "SWT005",
-    "threats": "SWT003",
-}
-
 
 def _number(value: float | None) -> str:
     if value is None:
@@ -149,35 +138,10 @@ def _clip(text: str, limit: int) -> str:
 # Findings
 
 
-@dataclass
-class FindingLinks:
-    """Where each finding sits in the page, by (rule, entity): for the pictures' links."""
-
-    by_rule_entity: dict[tuple[str, str | None], str] = field(default_factory=dict)
-
-    def get(self, rule: str, entity: str | None) -> str | None:
-        return self.by_rule_entity.get((rule, entity))
-
-    def first(self, rules: tuple[str, ...], entity: str | None) -> tuple[str, str] | None:
-        for rule in rules:
-            anchor = self.get(rule, entity)
-            if anchor:
-                return rule, anchor
-        return None
-
-
-def _status(f: Finding) -> str:
-    if f.waiver is not None:
-        return "waived"
-    if f.baselined:
-        return "baselined"
-    return "open"
-
-
 def _finding_view(f: Finding, anchor: str, plan_file: str) -> dict[str, Any]:
     loc = f.location
     waiver = None
-    if f.waiver is not None:
+    if f.state is State.WAIVED and f.waiver is not None:
         w = f.waiver
         waiver = {
             "owner": w.owner,
@@ -202,14 +166,10 @@ def _finding_view(f: Finding, anchor: str, plan_file: str) -> dict[str, Any]:
         "remediation": f.remediation,
         "rationale": f.rationale,
         "waiver": waiver,
-        "baselined": f.baselined,
-        "status": _status(f),
+        "expired_waiver": f.expired_waiver.describe() if f.expired_waiver else None,
+        "baselined": f.state is State.BASELINED,
+        "status": f.state.value,
     }
-
-
-def _severity_counts(findings: list[Finding] | tuple[Finding, ...]) -> dict[str, int]:
-    counts = Counter(f.severity.label for f in findings)
-    return {label: counts.get(label, 0) for label in SEVERITIES}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -237,7 +197,7 @@ def _matrix(plan: Plan, links: FindingLinks) -> dict[str, Any]:
                 "target": bool(s.target),
                 "priority": _number(s.priority) if s.priority is not None else None,
                 "products": offered.get(s.id, 0),
-                "finding": links.get(SEG_TARGET, s.id) if s.target else None,
+                "finding": links.get("matrix.unserved_target", s.id) if s.target else None,
             }
         )
     rows = []
@@ -255,7 +215,7 @@ def _matrix(plan: Plan, links: FindingLinks) -> dict[str, Any]:
                 "cells": [c["id"] in listed for c in columns],
                 "targets": sum(1 for c in columns if c["target"] and c["id"] in listed),
                 "unknown": unknown,
-                "finding": links.get(SEG_PRODUCT, p.id),
+                "finding": links.get("matrix.unmatched_product", p.id),
             }
         )
     return {"columns": columns, "rows": rows, "unknown": unknown_any, "targets": len(targets)}
@@ -297,7 +257,7 @@ def _swot(plan: Plan, links: FindingLinks) -> list[dict[str, Any]] | None:
                     "products": products,
                     "accepted_risk": risk,
                     "addressed": bool(actions or products),
-                    "finding": links.get(SWOT_RULES[kind], item.id),
+                    "finding": links.get(f"swot.{kind}", item.id),
                 }
             )
         out.append(
@@ -317,17 +277,32 @@ def _swot(plan: Plan, links: FindingLinks) -> list[dict[str, Any]] | None:
 BAR_LABEL_W, BAR_W, BAR_VALUE_W, BAR_ROW = 250, 560, 300, 34
 
 
-def _bar(budget: float | None, spend: float, scale: float) -> dict[str, Any]:
-    over = budget is not None and spend > budget
+def _bar(budget: float | None, spend: float, scale: float, over: bool) -> dict[str, Any]:
+    """A unit's bar: its budget, its spending, and the overrun part when the budget rule
+    (mark `budget.over`) found one."""
+    over = over and budget is not None
     return {
         "budget_w": round((budget or 0) * scale, 1) if budget is not None else None,
         "spend_w": round(
             min(spend, budget) * scale if over and budget is not None else spend * scale, 1
         ),
         "over_x": round((budget or 0) * scale, 1),
-        "over_w": round((spend - (budget or 0)) * scale, 1) if over else 0,
+        "over_w": round(max(spend - (budget or 0), 0) * scale, 1) if over else 0,
         "over": over,
     }
+
+
+def _figures(plan: Plan) -> tuple[dict[str, float], float]:
+    """The budget rule's numbers as the engine received them (`facts.py`): each unit's spending, and
+    the cost of what the corporate envelope pays for (the bars draw these, never re-add)."""
+    spend: dict[str, float] = {}
+    top_cost = 0.0
+    for fact in build_facts(plan).by_id.values():
+        if fact["type"] == "spend":
+            spend[fact["unit"]] = fact.get("cost") or 0
+        elif fact["type"] == "plan":
+            top_cost = fact.get("top_cost") or 0
+    return spend, top_cost
 
 
 def _budget(plan: Plan, links: FindingLinks) -> dict[str, Any] | None:
@@ -336,19 +311,13 @@ def _budget(plan: Plan, links: FindingLinks) -> dict[str, Any] | None:
     corp_budget = plan.corporate.budget if plan.corporate else None
     if not units and corp_budget is None and not any(a.budget for a in actions):
         return None
+    spend, top_cost = _figures(plan)
     unit_ids = {u.id for u in units}
     names = {u.id: u.name for u in units}
-    spend: dict[str, float] = defaultdict(float)
-    count: Counter[str] = Counter()
-    for action in actions:
-        if action.unit in unit_ids:
-            assert action.unit is not None
-            spend[action.unit] += action.budget or 0
-            count[action.unit] += 1
-    loose = [a for a in actions if a.unit not in unit_ids]
+    count = Counter(a.unit for a in actions if a.unit in unit_ids)
+    loose = [a for a in actions if a.unit not in unit_ids]  # the bar's "no unit" part
     loose_cost = sum(a.budget or 0 for a in loose)
     top_units = [u for u in units if u.parent not in unit_ids]
-    top_cost = sum(u.budget or 0 for u in top_units) + loose_cost
 
     # Units: one common scale; child units indented under their parent.
     children: dict[str | None, list[Any]] = defaultdict(list)
@@ -371,7 +340,8 @@ def _budget(plan: Plan, links: FindingLinks) -> dict[str, Any] | None:
     rows = []
     for i, (u, depth) in enumerate(ordered):
         cost = spend.get(u.id, 0.0)
-        bar = _bar(u.budget, cost, scale)
+        finding = links.get("budget.over", u.id)
+        bar = _bar(u.budget, cost, scale, finding is not None)
         share = f"{cost / u.budget:.0%}" if u.budget else None
         rows.append(
             {
@@ -387,11 +357,12 @@ def _budget(plan: Plan, links: FindingLinks) -> dict[str, Any] | None:
                 "delta": _number(abs(cost - (u.budget or 0))) if u.budget is not None else None,
                 "y": i * BAR_ROW,
                 **bar,
-                "finding": links.get(OVER_BUDGET, u.id),
+                "finding": finding,
             }
         )
     corporate = None
     if corp_budget is not None or top_units or loose:
+        envelope_finding = links.get("budget.over", None)
         cpeak = max(1.0, corp_budget or 0, top_cost)
         cscale = BAR_W / cpeak
         parts = []
@@ -422,7 +393,7 @@ def _budget(plan: Plan, links: FindingLinks) -> dict[str, Any] | None:
             "budget": _number(corp_budget) if corp_budget is not None else None,
             "budget_w": round(corp_budget * cscale, 1) if corp_budget is not None else None,
             "total": _number(top_cost),
-            "over": corp_budget is not None and top_cost > corp_budget,
+            "over": envelope_finding is not None,
             "delta": _number(abs(top_cost - (corp_budget or 0))),
             "parts": parts,
             "breakdown": [
@@ -430,7 +401,7 @@ def _budget(plan: Plan, links: FindingLinks) -> dict[str, Any] | None:
             ],
             "loose": _number(loose_cost),
             "loose_count": len(loose),
-            "finding": links.get(OVER_BUDGET, None),
+            "finding": envelope_finding,
         }
     return {
         "rows": rows,
@@ -448,18 +419,16 @@ def _budget(plan: Plan, links: FindingLinks) -> dict[str, Any] | None:
 # The page
 
 
-def _plan_view(
-    index: int, result: PlanResult, report: Report, verdicts: dict[tuple[str, str | None], Any]
-) -> dict[str, Any]:
+def _plan_view(index: int, result: PlanResult, report: Report) -> dict[str, Any]:
     prefix = f"p{index}"
     order = sorted(result.findings, key=lambda f: (-f.severity, *f.sort_key()))
     links = FindingLinks()
     findings = []
     for n, f in enumerate(order, 1):
         anchor = f"{prefix}-f{n}"
-        links.by_rule_entity.setdefault((f.rule, f.entity), anchor)
+        links.add(f.rule, f.entity, anchor)
         findings.append(_finding_view(f, anchor, result.file))
-    verdict = verdicts.get((result.file, result.plan_id))
+    verdict = report.verdict_of(result)
     loaded = result.plan
     plan = loaded.plan if loaded is not None else None
     header = plan.plan if plan is not None else None
@@ -468,7 +437,7 @@ def _plan_view(
         start, end = header.period.start, header.period.end
         period = f"{start.isoformat() if start else '?'} to {end.isoformat() if end else '?'}"
     includes = [d.file for d in loaded.documents[1:]] if loaded is not None else []
-    counted = [f for f in result.findings if f.counts]
+    counts = report.counts(result)
     return {
         "index": index,
         "anchor": f"plan-{index}",
@@ -479,13 +448,14 @@ def _plan_view(
         "header": header,
         "period": period,
         "includes": includes,
-        "verdict": verdict.verdict if verdict else "pass",
-        "reasons": list(verdict.reasons) if verdict else [],
-        "counts": _severity_counts(result.findings),
-        "open_counts": _severity_counts(counted),
-        "total": len(result.findings),
-        "waived": sum(1 for f in result.findings if f.waiver is not None),
-        "baselined": sum(1 for f in result.findings if f.baselined),
+        "verdict": verdict.verdict,
+        "reasons": list(verdict.reasons),
+        "counts": report.by_severity(result),
+        "open_counts": report.by_severity(result, counted_only=True),
+        "total": counts.findings,
+        "waived": counts.waived,
+        "baselined": counts.baselined,
+        "expired": counts.expired,
         "findings": findings,
         "rows": [
             {
@@ -525,7 +495,7 @@ def _error_view(k: int, e: InputProblem) -> dict[str, Any]:
 
 
 def _resolved(entry: dict[str, Any]) -> str:
-    """A baseline entry no finding matches any more: `SEG001 on SEG-X in plan acme-2027`."""
+    """A baseline entry no finding matches any more: `RULE on ENTITY in plan PLAN`."""
     target = entry.get("entity") or entry.get("path") or "(plan-wide)"
     text = f"{entry.get('rule', '?')} on {target}"
     return text + (f" in plan {entry['plan']}" if entry.get("plan") else "")
@@ -533,11 +503,7 @@ def _resolved(entry: dict[str, Any]) -> str:
 
 def context(report: Report) -> dict[str, Any]:
     """Everything the template shows, as plain values (strings escaped by the template)."""
-    verdicts = {(p.file, p.plan_id): p for p in report.verdict.plans}
-    problems = list(report.errors)
-    for r in report.results:
-        if r.error is not None and r.error not in problems:
-            problems.append(r.error)
+    problems = list(report.all_errors)
     errors = [_error_view(k, e) for k, e in enumerate(problems, 1)]
     plans = []
     index = []
@@ -559,7 +525,7 @@ def context(report: Report) -> dict[str, Any]:
                 }
             )
             continue
-        view = _plan_view(i, r, report, verdicts)
+        view = _plan_view(i, r, report)
         plans.append(view)
         index.append(
             {
@@ -573,6 +539,7 @@ def context(report: Report) -> dict[str, Any]:
                 "total": view["total"],
                 "waived": view["waived"],
                 "baselined": view["baselined"],
+                "expired": view["expired"],
             }
         )
     findings = report.findings
@@ -582,11 +549,12 @@ def context(report: Report) -> dict[str, Any]:
         "rules_version": report.rules_version,
         "as_of": report.as_of.isoformat(),
         "rules": len(report.ruleset),
-        "fail_on": report.fail_on.label if report.fail_on else "never",
+        "fail_on": report.fail_on_label,
         "verdict": report.verdict.verdict,
         "reasons": list(report.verdict.reasons),
-        "counts": _severity_counts(findings),
+        "counts": report.by_severity(),
         "total": len(findings),
+        "states": report.counts(),
         "severities": SEVERITIES,
         "plans": plans,
         "index": index,
@@ -596,6 +564,7 @@ def context(report: Report) -> dict[str, Any]:
         "unused_waivers": [w.describe() for w in report.unused_waivers],
         "resolved": [_resolved(entry) for entry in report.resolved],
         "baseline_file": report.baseline_file,
+        "marks": {mark: ", ".join(rules) for mark, rules in MARKS.items()},
         "script": Markup(SCRIPT),  # our own constant, never plan data
         "csp": CSP.format(script=_script_hash(SCRIPT)),
     }
@@ -618,4 +587,5 @@ def _environment() -> jinja2.Environment:
 
 
 def render(report: Report) -> str:
+    """The report as one self-contained HTML page."""
     return _environment().get_template("report.html.j2").render(context(report))

@@ -7,16 +7,10 @@ Layout only: it returns plain data for the template; the template draws and esca
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from strataudit.model import Action, Goal, Plan, Product
-
-if TYPE_CHECKING:
-    from strataudit.reports.html import FindingLinks
-
-UNALIGNED, UNDELIVERED, UNSUPPORTED = "GOL001", "GOL008", "GOL004"
-NO_GOAL = ("ACT004", "GOL003")  # an action that supports no goal; a product that serves none
-
+from strataudit.reports.marks import FindingLinks
 
 # ---------------------------------------------------------------------------------------------
 # Goal cascade: corporate goals -> unit goals (by level) -> products and actions
@@ -56,6 +50,8 @@ def fit(text: str, width: float, size: float, bold: bool = False) -> str:
 
 @dataclass
 class Node:
+    """A box of the cascade: a goal, product or action, its column and its links."""
+
     key: str  # "goal:CG1", "product:PR-1", "action:A1" (ids may repeat across kinds)
     id: str
     label: str
@@ -156,6 +152,7 @@ def _layout(nodes: dict[str, Node], last: int) -> tuple[float, float | None]:
 
 
 def cascade(plan: Plan, links: FindingLinks) -> dict[str, Any] | None:
+    """The cascade's nodes, edges and headers for the template; None without goals."""
     corporate = list((plan.corporate.goals or []) if plan.corporate else [])
     unit_of: dict[str, str] = {}
     unit_goals: list[Goal] = []
@@ -190,7 +187,7 @@ def cascade(plan: Plan, links: FindingLinks) -> dict[str, Any] | None:
             i,
             detail=g.metric or "corporate goal",
         )
-        hit = links.first((UNSUPPORTED,), g.id)
+        hit = links.first("cascade.unsupported", g.id)
         if hit:
             node.classes.append("unsupported")
             node.link_rule, node.link = hit
@@ -199,12 +196,12 @@ def cascade(plan: Plan, links: FindingLinks) -> dict[str, Any] | None:
         node = Node(
             "goal:" + g.id, g.id, g.statement, "unit", levels[g.id], i, detail=unit_of[g.id]
         )
-        for rule, css in ((UNALIGNED, "unaligned"), (UNDELIVERED, "undelivered")):
-            anchor = links.get(rule, g.id)
-            if anchor:
+        for css in ("unaligned", "undelivered"):
+            hit = links.first(f"cascade.{css}", g.id)
+            if hit:
                 node.classes.append(css)
                 if node.link is None:
-                    node.link_rule, node.link = rule, anchor
+                    node.link_rule, node.link = hit
         add(node, g.supports, "unit goal")
     products: list[Product] = list(plan.products or [])
     actions: list[Action] = list(plan.actions or [])
@@ -225,7 +222,7 @@ def cascade(plan: Plan, links: FindingLinks) -> dict[str, Any] | None:
     for node in nodes.values():
         if node.kind in ("product", "action") and not node.targets:
             node.classes.append("loose")
-            hit = links.first(NO_GOAL, node.id)
+            hit = links.first("cascade.no_goal", node.id)
             if hit:
                 node.link_rule, node.link = hit
 

@@ -1,15 +1,19 @@
-"""`--format json`: the contract automation reads (cli-and-report.md); schema in schemas/."""
+"""`--format json`: the contract automation reads; its schema is schemas/report.schema.json.
+
+Later versions add fields, never rename these. The summary counts each finding once, by its
+state (`results.py`): `counted + waived + baselined == findings`.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from strataudit.findings import Finding, Waiver
-from strataudit.reports.base import Report
+from strataudit.results import Finding, Report, Waiver
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:
+    """One finding as the contract writes it."""
     return {
         "rule": f.rule,
         "severity": f.severity.label,
@@ -31,10 +35,12 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "detail": f.detail,
         "waived": waiver_dict(f.waiver) if f.waiver else None,
         "baselined": f.baselined,
+        "state": f.state.value,
     }
 
 
 def waiver_dict(w: Waiver) -> dict[str, Any]:
+    """One waiver as the contract writes it."""
     return {
         "rule": w.rule,
         "entity": w.entity,
@@ -48,7 +54,8 @@ def waiver_dict(w: Waiver) -> dict[str, Any]:
 
 
 def as_dict(report: Report) -> dict[str, Any]:
-    verdicts = {(p.file, p.plan_id): p for p in report.verdict.plans}
+    """The whole report as JSON-ready data."""
+    counts = report.counts()
     return {
         "tool": {
             "name": "strataudit",
@@ -56,22 +63,23 @@ def as_dict(report: Report) -> dict[str, Any]:
             "rules_version": report.rules_version,
         },
         "verdict": report.verdict.verdict,
-        "fail_on": report.fail_on.label if report.fail_on else "never",
+        "fail_on": report.fail_on_label,
         "reasons": list(report.verdict.reasons),
         "as_of": report.as_of.isoformat(),
         "summary": {
             "plans": len(report.results),
             "findings": len(report.findings),
             "by_severity": report.by_severity(),
-            "counted": sum(1 for f in report.findings if f.counts),
-            "waived": sum(1 for f in report.findings if f.waiver is not None),
-            "baselined": sum(1 for f in report.findings if f.baselined),
+            "counted": counts.counted,
+            "waived": counts.waived,
+            "baselined": counts.baselined,
+            "expired": counts.expired,
         },
         "plans": [
             {
                 "file": r.file,
                 "id": r.plan_id,
-                "verdict": verdicts[(r.file, r.plan_id)].verdict,
+                "verdict": report.verdict_of(r).verdict,
                 "findings": len(r.findings),
             }
             for r in report.results
@@ -97,4 +105,5 @@ def as_dict(report: Report) -> dict[str, Any]:
 
 
 def render(report: Report) -> str:
+    """The report as indented JSON (UTF-8 text, not ASCII-escaped)."""
     return json.dumps(as_dict(report), indent=2, ensure_ascii=False) + "\n"

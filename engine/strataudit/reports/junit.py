@@ -16,10 +16,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from strataudit.audit import PlanResult
-from strataudit.errors import InputProblem
-from strataudit.findings import Finding
-from strataudit.reports.base import Report
+from strataudit.results import Finding, InputProblem, PlanResult, Report, State
 from strataudit.rulefile import Rule
 
 
@@ -33,14 +30,17 @@ def _failure_text(f: Finding) -> str:
     if f.entity:
         lines.append(f"entity: {f.entity}")
     lines += [f"severity: {f.severity.label}", f"fix: {f.remediation}"]
+    if f.expired_waiver is not None:
+        lines.append(f"waiver expired: {f.expired_waiver.describe()}")
     return "\n".join(lines)
 
 
 def _not_counted_line(f: Finding) -> str:
-    if f.waiver is not None:
+    """`[waived ...]` or `[baselined]`: a finding that does not fail its test case."""
+    if f.state is State.WAIVED and f.waiver is not None:
         w = f.waiver
         why = f"waived until {w.expires.isoformat()} by {w.owner}: {w.reason}" + (
-            " (also baselined)" if f.baselined else ""
+            " (also in the baseline)" if f.baselined else ""
         )
     else:
         why = "baselined"
@@ -69,7 +69,6 @@ def _plan_suite(
     root: ET.Element,
     result: PlanResult,
     rules: list[Rule],
-    reasons: tuple[str, ...],
     report: Report,
 ) -> tuple[int, int, int]:
     suite = ET.SubElement(root, "testsuite", {"name": result.file, "file": result.file})
@@ -79,7 +78,7 @@ def _plan_suite(
         {
             "plan.id": result.plan_id or "",
             "plan.file": result.file,
-            "fail_on": report.fail_on.label if report.fail_on else "never",
+            "fail_on": report.fail_on_label,
             "rules_version": report.rules_version,
             "as_of": report.as_of.isoformat(),
         },
@@ -103,6 +102,7 @@ def _plan_suite(
         if quiet:
             ET.SubElement(case, "system-out").text = "\n".join(map(_not_counted_line, quiet))
     tests = len(cases)
+    reasons = report.verdict_of(result).reasons
     if reasons:
         ET.SubElement(suite, "system-out").text = "\n".join(reasons)
     _set_counts(suite, tests, failures, 0)
@@ -131,23 +131,17 @@ def _clean(root: ET.Element) -> None:
 
 
 def as_element(report: Report) -> ET.Element:
+    """The report as a `<testsuites>` element."""
     rules = list(report.ruleset)
     root = ET.Element("testsuites", {"name": "strataudit"})
-    reasons = {(p.file, p.plan_id): p.reasons for p in report.verdict.plans}
     totals = [0, 0, 0]
-    plan_errors: list[InputProblem] = []
     for result in report.results:
         if result.error is not None:
-            plan_errors.append(result.error)
             counts = _error_suite(root, result.file, result.error)
         else:
-            counts = _plan_suite(
-                root, result, rules, reasons.get((result.file, result.plan_id), ()), report
-            )
+            counts = _plan_suite(root, result, rules, report)
         totals = [a + b for a, b in zip(totals, counts, strict=True)]
-    for problem in report.errors:  # paths and files that never became a plan result
-        if any(problem is e or problem == e for e in plan_errors):
-            continue
+    for problem in report.other_errors:  # paths and files that never became a plan result
         counts = _error_suite(root, problem.file, problem)
         totals = [a + b for a, b in zip(totals, counts, strict=True)]
     root.set("tests", str(totals[0]))
@@ -159,6 +153,7 @@ def as_element(report: Report) -> ET.Element:
 
 
 def render(report: Report) -> str:
+    """The report as JUnit XML."""
     root = as_element(report)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

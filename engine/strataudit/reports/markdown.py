@@ -13,11 +13,16 @@ from __future__ import annotations
 
 import re
 
-from strataudit.audit import PlanResult
-from strataudit.errors import InputProblem
-from strataudit.findings import Finding, Waiver
-from strataudit.reports.base import Report
-from strataudit.rulefile import Severity
+from strataudit.results import (
+    Finding,
+    InputProblem,
+    PlanResult,
+    Report,
+    Severity,
+    State,
+    StateCounts,
+    Waiver,
+)
 
 ICONS = {"pass": "✅", "fail": "❌", "error": "❌"}
 SEVERITY_ICONS = {Severity.ERROR: "🔴", Severity.WARNING: "🟠", Severity.INFO: "🔵"}
@@ -61,29 +66,36 @@ def prose(text: str) -> str:
 
 
 def where(f: Finding) -> str:
+    """`file:line:col` and the plan path of a finding, as code."""
     loc = f.location
     return f"{code(f'{loc.file}:{loc.line}:{loc.column}')}<br>{code(loc.path)}"
 
 
 def waiver_text(w: Waiver) -> str:
+    """Until when, whose, and why: a waiver in one line."""
     return f"until {w.expires.isoformat()}, owner {cell(w.owner)}: {cell(w.reason)}"
 
 
 def status(f: Finding) -> str:
-    parts = []
-    if f.waiver is not None:
-        parts.append(f"<br>**waived** {waiver_text(f.waiver)}")
-    if f.baselined:
-        parts.append("<br>**baselined** (in the baseline, not counted)")
-    return "".join(parts)
+    """What the finding's state adds under its message (nothing when it is open)."""
+    if f.state is State.WAIVED and f.waiver is not None:
+        also = " (also in the baseline)" if f.baselined else ""
+        return f"<br>**waived** {waiver_text(f.waiver)}{also}"
+    if f.state is State.EXPIRED and f.expired_waiver is not None:
+        return f"<br>**waiver expired** {waiver_text(f.expired_waiver)}: it counts again"
+    if f.state is State.BASELINED:
+        return "<br>**baselined** (in the baseline, not counted)"
+    return ""
 
 
 def severity(f: Finding) -> str:
+    """The severity with its icon; struck through when the gate does not count it."""
     label = f"{SEVERITY_ICONS[f.severity]} {f.severity.label}"
     return label if f.counts else f"~~{label}~~"
 
 
 def finding_row(f: Finding) -> str:
+    """One table row: severity, rule, where, message and state, fix."""
     return (
         f"| {severity(f)} | {code(f.rule)} | {where(f)} | {cell(f.message)}{status(f)} | "
         f"{prose(f.remediation)} |"
@@ -95,19 +107,27 @@ def _plural(n: int, word: str) -> str:
 
 
 def summary(report: Report) -> list[str]:
-    findings = report.findings
-    counts = report.by_severity()
-    waived = sum(f.waiver is not None for f in findings)
-    baselined = sum(f.baselined for f in findings)
-    counted = sum(f.counts for f in findings)
-    heads = ["plans", "findings", *counts, "counted", "waived", "baselined", "input errors"]
+    """The summary table: plans, findings by severity and by state, input errors."""
+    severities = report.by_severity()
+    counts = report.counts()
+    heads = [
+        "plans",
+        "findings",
+        *severities,
+        "counted",
+        "waived",
+        "baselined",
+        "waiver expired",
+        "input errors",
+    ]
     values = [
         len(report.results),
-        len(findings),
-        *counts.values(),
-        counted,
-        waived,
-        baselined,
+        counts.findings,
+        *severities.values(),
+        counts.counted,
+        counts.waived,
+        counts.baselined,
+        counts.expired,
         len(report.errors),
     ]
     return [
@@ -118,6 +138,7 @@ def summary(report: Report) -> list[str]:
 
 
 def plan_section(result: PlanResult, plan_verdict: str | None) -> list[str]:
+    """One plan's heading and findings table (or why it could not be audited)."""
     title = f"{code(result.file)}" + (f" ({cell(result.plan_id)})" if result.plan_id else "")
     icon = ICONS.get(plan_verdict or "", "")
     if result.error is not None:
@@ -129,7 +150,7 @@ def plan_section(result: PlanResult, plan_verdict: str | None) -> list[str]:
             "",
         ]
     findings = sorted(result.findings, key=Finding.sort_key)
-    counted = sum(f.counts for f in findings)
+    counted = StateCounts.of(findings).counted
     head = f"### {icon} {title}: {_plural(len(findings), 'finding')}" + (
         f", {counted} counted" if counted != len(findings) else ""
     )
@@ -146,11 +167,13 @@ def plan_section(result: PlanResult, plan_verdict: str | None) -> list[str]:
 
 
 def problem_where(p: InputProblem) -> str:
+    """`file:line:col` (and path) of an input problem, as code."""
     text = p.file if p.line is None else f"{p.file}:{p.line}:{p.column or 1}"
     return code(text) + (f" ({code(p.path)})" if p.path else "")
 
 
 def waiver_line(w: Waiver) -> str:
+    """A waiver as a list item (expired and unused waivers)."""
     target = w.entity or w.path or "(plan-wide)"
     files = f" in {code(w.files)}" if w.files else ""
     at = f" ({code(w.source)})" if w.source else ""
@@ -158,6 +181,7 @@ def waiver_line(w: Waiver) -> str:
 
 
 def resolved_line(entry: dict[str, str]) -> str:
+    """A resolved baseline entry as a list item."""
     rule = entry.get("rule") or "?"
     target = entry.get("entity") or entry.get("path") or "(plan-wide)"
     plan = entry.get("plan") or entry.get("plan_id") or entry.get("file")
@@ -170,8 +194,9 @@ def resolved_line(entry: dict[str, str]) -> str:
 
 
 def render(report: Report) -> str:
+    """The report as a pull-request comment, cut to fit GitHub's limit."""
     verdict = report.verdict
-    fail_on = report.fail_on.label if report.fail_on else "never"
+    fail_on = report.fail_on_label
     out = [
         f"## {ICONS.get(verdict.verdict, '')} strataudit: **{verdict.verdict.upper()}**",
         "",
@@ -181,12 +206,10 @@ def render(report: Report) -> str:
     if verdict.reasons:
         out += ["", *(f"- {prose(r)}" for r in verdict.reasons)]
     out += ["", *summary(report), ""]
-    plan_verdicts = {(p.file, p.plan_id): p.verdict for p in verdict.plans}
     body: list[str] = []
     for result in report.results:
-        body += plan_section(result, plan_verdicts.get((result.file, result.plan_id)))
-    in_results = [r.error for r in report.results if r.error is not None]
-    other = [e for e in report.errors if not any(e is x or e == x for x in in_results)]
+        body += plan_section(result, report.verdict_of(result).verdict)
+    other = report.other_errors
     if other:
         body += [
             "### Input errors",

@@ -7,7 +7,8 @@
   with 1-based `startLine`/`startColumn`), the plan path as a logical location, and
   `partialFingerprints["strataudit/v1"]`, the finding's stable fingerprint.
 - A waived finding carries an external, accepted suppression with the waiver's justification;
-  with a baseline, results carry `baselineState` `new` or `unchanged`.
+  with a baseline, results carry `baselineState` `new` or `unchanged` (membership of the
+  baseline); `properties.state` is the one state each finding is counted by (`results.py`).
 - Input errors are `toolExecutionNotifications` of the one invocation, which then did not
   execute successfully; expired and unused waivers are `toolConfigurationNotifications`.
 """
@@ -21,10 +22,8 @@ from typing import Any
 from urllib.parse import quote
 
 from strataudit.docs import rule_markdown
-from strataudit.errors import InputProblem
-from strataudit.findings import Finding, Waiver
-from strataudit.reports.base import Report
-from strataudit.rulefile import Rule, Severity
+from strataudit.results import Finding, InputProblem, Report, Severity, Waiver
+from strataudit.rulefile import Rule
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "strataudit/v1"
@@ -33,6 +32,7 @@ STDIN = "<stdin>"
 
 
 def level(severity: Severity) -> str:
+    """A severity as a SARIF level (`info` is `note`)."""
     return LEVELS[severity]
 
 
@@ -57,11 +57,13 @@ def artifact_location(file: str, index: dict[str, int]) -> dict[str, Any]:
 
 
 def camel_case(title: str) -> str:
+    """A rule title as a SARIF rule `name` (`Product matched...` -> `ProductMatched...`)."""
     words = re.findall(r"[A-Za-z0-9]+", title)
     return "".join(w[:1].upper() + w[1:] for w in words) or "Rule"
 
 
 def rule_descriptor(rule: Rule) -> dict[str, Any]:
+    """A rule as a SARIF `reportingDescriptor`, with its help."""
     spec = rule.spec
     text = (
         f"{spec.title}\n\nWhy it matters: {spec.rationale.strip()}\n\n"
@@ -87,10 +89,12 @@ def rule_descriptor(rule: Rule) -> dict[str, Any]:
 
 
 def justification(waiver: Waiver) -> str:
+    """A waiver's reason, owner and expiry, as a suppression's justification."""
     return f"{waiver.reason} (owner: {waiver.owner}, expires: {waiver.expires.isoformat()})"
 
 
 def suppression(waiver: Waiver) -> dict[str, Any]:
+    """A live waiver as an external, accepted SARIF suppression."""
     return {
         "kind": "external",
         "status": "accepted",
@@ -107,6 +111,7 @@ def suppression(waiver: Waiver) -> dict[str, Any]:
 def result(
     f: Finding, report: Report, rule_index: dict[str, int], index: dict[str, int]
 ) -> dict[str, Any]:
+    """A finding as a SARIF result."""
     loc = f.location
     out: dict[str, Any] = {"ruleId": f.rule}
     if f.rule in rule_index:
@@ -143,6 +148,7 @@ def result(
         "counted": f.counts,
         "waived": f.waiver is not None,
         "baselined": f.baselined,
+        "state": f.state.value,
     }
     return out
 
@@ -158,6 +164,7 @@ def _problem_location(problem: InputProblem, index: dict[str, int]) -> dict[str,
 
 
 def error_notification(problem: InputProblem, index: dict[str, int]) -> dict[str, Any]:
+    """An input problem as a tool execution notification."""
     text = problem.message + (f" (hint: {problem.hint})" if problem.hint else "")
     return {
         "level": "error",
@@ -172,6 +179,7 @@ _SOURCE = re.compile(r"^(?P<file>.+):(?P<line>[0-9]+)$")
 
 
 def waiver_notification(waiver: Waiver, kind: str, lvl: str) -> dict[str, Any]:
+    """An expired or unused waiver as a tool configuration notification."""
     text = (
         f"{kind} waiver: {waiver.describe()}: {waiver.reason}"
         if kind == "unused"
@@ -226,6 +234,7 @@ def _artifacts(report: Report) -> tuple[list[dict[str, Any]], dict[str, int]]:
 
 
 def as_dict(report: Report) -> dict[str, Any]:
+    """The report as a SARIF log (plain data)."""
     rules = list(report.ruleset)
     rule_index = {r.id: i for i, r in enumerate(rules)}
     artifacts, index = _artifacts(report)
@@ -240,7 +249,7 @@ def as_dict(report: Report) -> dict[str, Any]:
         "properties": {
             "verdict": report.verdict.verdict,
             "reasons": list(report.verdict.reasons),
-            "failOn": report.fail_on.label if report.fail_on else "never",
+            "failOn": report.fail_on_label,
             "asOf": report.as_of.isoformat(),
             "skipped": list(report.skipped),
         },
@@ -263,14 +272,7 @@ def as_dict(report: Report) -> dict[str, Any]:
                 {
                     "file": r.file,
                     "id": r.plan_id,
-                    "verdict": next(
-                        (
-                            p.verdict
-                            for p in report.verdict.plans
-                            if (p.file, p.plan_id) == (r.file, r.plan_id)
-                        ),
-                        None,
-                    ),
+                    "verdict": report.verdict_of(r).verdict,
                 }
                 for r in report.results
             ],
@@ -287,4 +289,5 @@ def as_dict(report: Report) -> dict[str, Any]:
 
 
 def render(report: Report) -> str:
+    """The report as a SARIF 2.1.0 log."""
     return json.dumps(as_dict(report), indent=2, ensure_ascii=False) + "\n"

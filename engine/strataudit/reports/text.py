@@ -1,4 +1,8 @@
-"""`--format text`: a table per file and a summary line, readable in a 100-column terminal."""
+"""`--format text`: a table per file and a summary line, readable in a 100-column terminal.
+
+The whole text passes through `inert`: a plan's control characters (terminal escapes, bidi
+overrides) are shown escaped, never sent to the terminal.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,11 @@ from itertools import groupby
 
 from tabulate import tabulate
 
-from strataudit.findings import Finding
-from strataudit.reports.base import Report
+from strataudit.inert import inert
+from strataudit.results import Finding, Report, State
 
 WIDTH = 100
+MARKS = {State.WAIVED: "(waived)", State.BASELINED: "(baseline)", State.EXPIRED: "(expired)"}
 
 
 def _wrap(text: str, width: int) -> str:
@@ -18,14 +23,16 @@ def _wrap(text: str, width: int) -> str:
 
 
 def _severity(f: Finding) -> str:
-    if f.waiver is not None:
-        return f"{f.severity.label}\n(waived)"
-    if f.baselined:
-        return f"{f.severity.label}\n(baseline)"
-    return f.severity.label
+    mark = MARKS.get(f.state)
+    return f"{f.severity.label}\n{mark}" if mark else f.severity.label
 
 
 def render(report: Report) -> str:
+    """The report as text tables, control characters escaped."""
+    return inert(_render(report))
+
+
+def _render(report: Report) -> str:
     out: list[str] = []
     for result in report.results:  # a table per audited plan, even when files are shared
         if not result.findings:
@@ -67,8 +74,7 @@ def render(report: Report) -> str:
                 "skipped (not plans): " + ", ".join(report.skipped), WIDTH, subsequent_indent="  "
             )
         )
-    counts = report.by_severity()
-    summary = ", ".join(f"{n} {label}" for label, n in counts.items())
+    summary = ", ".join(f"{n} {label}" for label, n in report.by_severity().items())
     plans = len(report.results)
     if report.errors:
         out.append(f"\n{len(report.errors)} input error(s), on standard error")
@@ -77,6 +83,12 @@ def render(report: Report) -> str:
         f"{len(report.findings)} findings ({summary}); verdict: "
         f"{report.verdict.verdict.upper()}"
     )
+    counts = report.counts()
+    if counts.counted != counts.findings or counts.expired:
+        out.append(
+            f"  {counts.counted} counted ({counts.expired} with an expired waiver), "
+            f"{counts.waived} waived, {counts.baselined} baselined"
+        )
     for reason in report.verdict.reasons:
         out.append(textwrap.fill(reason, WIDTH, initial_indent="  - ", subsequent_indent="    "))
     return "\n".join(out).lstrip("\n") + "\n"
