@@ -119,8 +119,24 @@ def discover(paths: list[str], stdin_text: str | None = None) -> Discovery:
     return found
 
 
-def _plan_files(directory: Path) -> Iterator[Path]:
-    for root, dirs, files in os.walk(directory):
+def _plan_files(directory: Path, found: Discovery) -> Iterator[Path]:
+    """Files with a plan suffix, in a stable order. Symbolic links to folders are not followed
+    (no loop can trap the walk); a folder that cannot be listed is an error, not a silent gap:
+    a gate must not pass plans it did not see."""
+
+    def unreadable(exc: OSError) -> None:
+        name = display_name(Path(exc.filename)) if exc.filename else display_name(directory)
+        found.errors.append(
+            InputProblem(
+                name,
+                None,
+                None,
+                f"cannot be read: {exc.strerror}",
+                "check the folder's permissions",
+            )
+        )
+
+    for root, dirs, files in os.walk(directory, onerror=unreadable):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
             if name.endswith(PLAN_SUFFIXES) and name != CONFIG_NAME:
@@ -139,12 +155,15 @@ def _discover_dir(directory: Path, found: Discovery) -> None:
     parsed when audited). Anything less plain is parsed here."""
     plans: list[Path] = []
     included: set[str] = set()
-    for path in _plan_files(directory):
+    for path in _plan_files(directory, found):
         found.files.add(os.path.realpath(path))
         try:
             text = read_text(path, display_name(path))
-        except InputError as exc:
+        except InputError as exc:  # a special file, a link loop, bad bytes: refused unopened
             found.errors.append(exc.problem)
+            continue
+        except MemoryError:
+            found.errors.append(_too_large(path))
             continue
         if "strataudit" not in text:
             found.skipped.append(display_name(path))
@@ -161,17 +180,31 @@ def _discover_dir(directory: Path, found: Discovery) -> None:
         except InputError as exc:
             found.errors.append(exc.problem)
             continue
+        except MemoryError:
+            found.errors.append(_too_large(path))
+            continue
         data = doc.data
         if not isinstance(data, dict) or "strataudit" not in data:
             found.skipped.append(display_name(path))
             continue
         plans.append(path)
-        for name in data.get("include") or []:
+        includes = data.get("include")
+        for name in includes if isinstance(includes, list) else ():  # else: the plan's error
             if isinstance(name, str):
                 included.add(os.path.realpath(path.parent / name))
     for path in plans:
         if os.path.realpath(path) not in included:
             found.targets.append(Target(path, display_name(path)))
+
+
+def _too_large(path: Path) -> InputProblem:
+    return InputProblem(
+        display_name(path),
+        None,
+        None,
+        "the file is too large for the memory available",
+        "split the plan into files joined with `include:`, or audit it on a larger machine",
+    )
 
 
 def audit_targets(
