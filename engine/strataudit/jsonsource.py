@@ -273,3 +273,13 @@ class _Reader:
             if self.text[pos : pos + 1] == "]":
                 return data, pos + 1
             pos = self.expect(pos, ",")
+
+
+def context(text: str) -> list[ReadStep]:
+    """The path of the value that `text` (a file cut just before a bad character) ends in."""
+    reader = _Reader(text, "")
+    try:
+        reader.document(None)
+    except InputError:
+        return reader.steps
+    return []

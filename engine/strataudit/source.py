@@ -27,9 +27,13 @@ from strataudit.document import (
     Mark,
     PathStep,
     child,
+    field_name,
+    render_steps,
 )
 from strataudit.errors import InputError, input_error
 from strataudit.jsonsource import LazyDocument, load_json
+from strataudit.jsonsource import context as json_context
+from strataudit.yamlsource import context as yaml_context
 from strataudit.yamlsource import parse
 
 __all__ = [
@@ -162,17 +166,20 @@ def decode(raw: bytes, display: str) -> str:
 
 
 def _control_error(text: str, pos: int, display: str) -> InputError:
+    """Located, and named by its field: the reader is run on the text before the character."""
     code = ord(text[pos])
     name = _CONTROL_NAMES.get(code)
     what = f"control character U+{code:04X}" + (f" ({name})" if name else "")
     line = text.count("\n", 0, pos) + 1
     column = pos - (text.rfind("\n", 0, pos) + 1) + 1
+    steps = (json_context if display.endswith(".json") else yaml_context)(text[:pos])
     return input_error(
         display,
         line,
         column,
-        f"{what} is not allowed in a plan",
+        f"{field_name(steps)} holds {what}, which is not allowed in a plan",
         "remove it (an editor's search for the column finds it); a plan is printable text",
+        render_steps(steps),
     )
 
 

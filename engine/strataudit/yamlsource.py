@@ -50,6 +50,11 @@ class _Refused(Exception):
     """A scalar its tag cannot hold: (message after the field's name, hint)."""
 
 
+def _written(tag: str) -> str:
+    """A tag as the user wrote it: `!!int`, not `tag:yaml.org,2002:int`."""
+    return "!!" + tag.removeprefix(_CORE) if tag.startswith(_CORE) else tag
+
+
 def _construct(tag: str) -> Callable[[str], Any]:
     build = _constructor.yaml_constructors[_CORE + tag]
     return lambda text: build(_constructor, yaml.ScalarNode(_CORE + tag, text))
@@ -134,7 +139,7 @@ def _scalar(event: Any) -> Any:
     if tag == "!":
         return value
     read, holds = _SCALARS[tag.removeprefix(_CORE)]
-    name = tag.replace(_CORE, "!!")
+    name = _written(tag)
     try:
         return read(value)
     except (ValueError, KeyError, IndexError):
@@ -246,7 +251,7 @@ class _Builder:
             if event.tag not in _ALLOWED_TAGS:
                 raise self.tag_error(event)
             what = "a mapping" if type(event) is ev.MappingStartEvent else "a list"
-            name = event.tag.replace(_CORE, "!!")
+            name = _written(event.tag)
             raise self.error(at, f"is tagged `{name}`, but its value is {what}", "remove the tag")
         if len(self.stack) >= MAX_DEPTH:
             message = f"the document nests deeper than {MAX_DEPTH} levels"
@@ -276,7 +281,7 @@ class _Builder:
     def tag_error(self, event: Any) -> InputError:
         return self.error(
             _mark(event.start_mark),
-            f"has the YAML tag `{event.tag}`, which is not allowed",
+            f"has the YAML tag `{_written(event.tag)}`, which is not allowed",
             "remove the tag: plans are plain data (safe YAML only)",
         )
 
@@ -409,3 +414,22 @@ def _offset_mark(text: str, offset: int) -> Mark:
     """The mark of libyaml's offset, which counts the bytes of the UTF-8 text."""
     before = text.encode("utf-8")[:offset].decode("utf-8", "ignore")
     return Mark(before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1)
+
+
+def context(text: str) -> list[ReadStep]:
+    """The path of the value that `text` (a file cut just before a bad character) ends in, so
+    that an error found outside the parser can name its field too. Best effort: []."""
+    probe = _Builder("")
+    last: list[ReadStep] = []  # where the last scalar was, if it ran to the cut
+    cut = _offset_mark(text, len(text.encode("utf-8")))
+    try:
+        for event in _events(text):
+            handle = _HANDLERS.get(type(event))
+            if handle is not None:
+                if type(event) is ev.ScalarEvent:  # an empty one: the value the cut began
+                    at_cut = _mark(event.end_mark) == cut or not (event.value or event.style)
+                    last = probe.steps() if at_cut else []
+                handle(probe, event)
+    except (yaml.YAMLError, InputError):
+        pass
+    return last or probe.steps()  # else: cut in a quoted text, a key, or the next item
