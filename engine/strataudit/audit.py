@@ -157,44 +157,42 @@ def _discover_dir(directory: Path, found: Discovery) -> None:
     included: set[str] = set()
     for path in _plan_files(directory, found):
         found.files.add(os.path.realpath(path))
+        exhausted = False
         try:
-            text = read_text(path, display_name(path))
+            _look_at(path, plans, included, found)
         except InputError as exc:  # a special file, a link loop, bad bytes: refused unopened
             found.errors.append(exc.problem)
-            continue
         except MemoryError:
+            exhausted = True  # reported once the exception, and the data it holds, are freed
+        if exhausted:
             found.errors.append(_too_large(path))
-            continue
-        if "strataudit" not in text:
-            found.skipped.append(display_name(path))
-            continue
-        if (
-            not path.name.endswith(".json")
-            and _TOP_KEY.search(text)
-            and text.count("include") == len(_NO_INCLUDE.findall(text))
-        ):
-            plans.append(path)
-            continue
-        try:
-            doc = load_document(path, display_name(path), text)
-        except InputError as exc:
-            found.errors.append(exc.problem)
-            continue
-        except MemoryError:
-            found.errors.append(_too_large(path))
-            continue
-        data = doc.data
-        if not isinstance(data, dict) or "strataudit" not in data:
-            found.skipped.append(display_name(path))
-            continue
-        plans.append(path)
-        includes = data.get("include")
-        for name in includes if isinstance(includes, list) else ():  # else: the plan's error
-            if isinstance(name, str):
-                included.add(os.path.realpath(path.parent / name))
     for path in plans:
         if os.path.realpath(path) not in included:
             found.targets.append(Target(path, display_name(path)))
+
+
+def _look_at(path: Path, plans: list[Path], included: set[str], found: Discovery) -> None:
+    """Whether `path` is a plan (appended to `plans`), and which files it includes."""
+    text = read_text(path, display_name(path))
+    if "strataudit" not in text:
+        found.skipped.append(display_name(path))
+        return
+    if (
+        not path.name.endswith(".json")
+        and _TOP_KEY.search(text)
+        and text.count("include") == len(_NO_INCLUDE.findall(text))
+    ):
+        plans.append(path)
+        return
+    data = load_document(path, display_name(path), text).data
+    if not isinstance(data, dict) or "strataudit" not in data:
+        found.skipped.append(display_name(path))
+        return
+    plans.append(path)
+    includes = data.get("include")
+    for name in includes if isinstance(includes, list) else ():  # else: the plan's error
+        if isinstance(name, str):
+            included.add(os.path.realpath(path.parent / name))
 
 
 def _too_large(path: Path) -> InputProblem:

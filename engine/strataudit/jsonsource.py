@@ -39,6 +39,7 @@ _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 _LITERALS = {"true": True, "false": False, "null": None}
 _CONSTANTS = ("NaN", "-Infinity", "Infinity")
 _SYNTAX_HINT = "fix the JSON syntax at this spot (a missing comma, quote or bracket)"
+EAGER_MARKS_CHARS = 16 * 2**20  # beyond any hand-written plan (20,000 entities are ~6 MiB)
 _SAFE_DIGITS = 308  # an integer with fewer digits always converts to a finite double
 
 
@@ -72,7 +73,13 @@ class _Doubts:
 
 
 def load_json(text: str, display: str, path: Path | None) -> Document:
-    """The document of a JSON file, or an InputError for its first problem, located."""
+    """The document of a JSON file, or an InputError for its first problem, located.
+
+    A large file has its marks read at once, by the located reader alone: reading them later,
+    when a finding asks, would need a second copy of the data outside the load boundary, where
+    running out of memory is no longer that plan's input error."""
+    if len(text) > EAGER_MARKS_CHARS:
+        return _Reader(text, display).document(path)
     doubts = _Doubts()
     try:
         data = json.loads(

@@ -166,13 +166,14 @@ def load_plan(path: Path | None, display: str, text: str | None = None) -> Loade
     try:
         return _load_plan(path, display, text)
     except MemoryError:
-        raise input_error(
-            display,
-            None,
-            None,
-            "the plan is too large for the memory available",
-            "split the plan into files joined with `include:`, or audit it on a larger machine",
-        ) from None
+        pass  # raised below: here, the MemoryError's traceback still holds the partial plan
+    raise input_error(
+        display,
+        None,
+        None,
+        "the plan is too large for the memory available",
+        "split the plan into files joined with `include:`, or audit it on a larger machine",
+    )
 
 
 def _load_plan(path: Path | None, display: str, text: str | None) -> LoadedPlan:
