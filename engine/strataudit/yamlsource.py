@@ -4,8 +4,8 @@ PyYAML's constructors lose line numbers, silently keep the last of two duplicate
 (a 20,000-deep document overflows), expand alias bombs and crash on tagged values they cannot
 hold (`!!bool maybe`, `!!int ""`). So the document is built here from the C parser's events,
 iteratively, with every limit of the plan format checked as the events arrive, and every
-scalar read through one table of what each core tag may hold: nothing the user wrote is lost
-or executed, and a bad file fails fast with its line, column and field.
+scalar read through the table of what each core tag may hold (`yamltags.py`): nothing the
+user wrote is lost or executed, and a bad file fails fast with its line, column and field.
 """
 
 from __future__ import annotations
@@ -22,131 +22,22 @@ from strataudit.document import (
     MAX_ALIAS_BYTES,
     MAX_ALIAS_NODES,
     MAX_DEPTH,
-    NUMBER_HINT,
     Document,
     Mark,
     ReadStep,
     field_name,
-    number_problem,
     render_steps,
     shown,
 )
 from strataudit.errors import InputError, input_error
+from strataudit.yamltags import ALLOWED_TAGS, COLLECTION_TAGS, Refused, read_scalar, written
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_CORE = "tag:yaml.org,2002:"
-# First characters for which YAML 1.1 may resolve a plain scalar to something else than a string.
-_MAYBE_TYPED = frozenset(yaml.resolver.Resolver.yaml_implicit_resolvers.keys()) - {""}
-_constructor = yaml.constructor.SafeConstructor()
-_resolver = yaml.resolver.Resolver()
 _new_mark = tuple.__new__
 
 
 def _mark(m: Any) -> Mark:
     return _new_mark(Mark, (m.line + 1, m.column + 1))
-
-
-class _Refused(Exception):
-    """A scalar its tag cannot hold: (message after the field's name, hint)."""
-
-
-def _written(tag: str) -> str:
-    """A tag as the user wrote it: `!!int`, not `tag:yaml.org,2002:int`."""
-    return "!!" + tag.removeprefix(_CORE) if tag.startswith(_CORE) else tag
-
-
-def _construct(tag: str) -> Callable[[str], Any]:
-    build = _constructor.yaml_constructors[_CORE + tag]
-    return lambda text: build(_constructor, yaml.ScalarNode(_CORE + tag, text))
-
-
-def _null(text: str) -> None:
-    if text not in ("", "~", "null", "Null", "NULL"):
-        raise ValueError(text)
-
-
-def _bool(text: str) -> bool:
-    return bool(_constructor.bool_values[text.lower()])  # KeyError for `maybe`
-
-
-def _number(build: Callable[[str], Any]) -> Callable[[str], Any]:
-    def read(text: str) -> Any:
-        try:
-            value = build(text)
-        except (ValueError, IndexError, KeyError):
-            digits = text.lstrip("+-").replace("_", "")
-            if digits.isdigit():  # more digits than Python converts: far beyond a double
-                raise _Refused(f"is too large a number: `{shown(text)}`", NUMBER_HINT) from None
-            raise
-        problem = number_problem(value, text)
-        if problem:
-            raise _Refused(problem, NUMBER_HINT)
-        return value
-
-    return read
-
-
-def _not_scalar(text: str) -> Any:
-    raise ValueError(text)
-
-
-# core tag -> (how a scalar with it is read, what it may hold: for the hint). A reader raises
-# ValueError/KeyError/IndexError for a value the tag cannot hold, `_Refused` for its own words.
-_SCALARS: dict[str, tuple[Callable[[str], Any], str]] = {
-    "str": (str, "any text"),
-    "null": (_null, "null, ~ or nothing"),
-    "bool": (_bool, "true or false (YAML 1.1 also reads yes/no and on/off)"),
-    "int": (_number(_construct("int")), "a whole number, e.g. 42, -7 or 1_000"),
-    "float": (_number(_construct("float")), "a number, e.g. 1.5 or 1.0e+6"),
-    "map": (_not_scalar, "a mapping (`key: value` lines, or `{...}`)"),
-    "seq": (_not_scalar, "a list (`- item` lines, or `[...]`)"),
-}
-_COLLECTION_TAGS = {
-    ev.MappingStartEvent: {None, "!", _CORE + "map"},
-    ev.SequenceStartEvent: {None, "!", _CORE + "seq"},
-}
-
-
-def _timestamp(text: str) -> Any:
-    """An unquoted date; one that is not a real date (`2027-13-45`) stays text, so that the
-    field's validation names the field, the value and the format expected."""
-    try:
-        return _constructor.construct_yaml_timestamp(yaml.ScalarNode(_CORE + "timestamp", text))
-    except ValueError:
-        return text
-
-
-_IMPLICIT: dict[str, Callable[[str], Any]] = {
-    **{_CORE + tag: read for tag, (read, _) in _SCALARS.items()},
-    _CORE + "timestamp": _timestamp,
-}
-
-
-def _scalar(event: Any) -> Any:
-    """The value of a scalar as YAML 1.1's safe schema reads it (raises for a bad tagged one)."""
-    value = event.value
-    tag = event.tag
-    if tag is None:
-        if event.style:  # quoted or block scalar: always a string
-            return value
-        if not value:
-            return None
-        if value[0] not in _MAYBE_TYPED:
-            return value
-        tag = _resolver.resolve(yaml.ScalarNode, value, event.implicit)
-        read = _IMPLICIT.get(tag)
-        return value if read is None else read(value)  # `<<` and `=` resolve to no reader
-    if tag == "!":
-        return value
-    read, holds = _SCALARS[tag.removeprefix(_CORE)]
-    name = _written(tag)
-    try:
-        return read(value)
-    except (ValueError, KeyError, IndexError):
-        raise _Refused(
-            f"is tagged `{name}`, but `{shown(value)}` is not {holds.split(' (')[0]}",
-            f"write {holds}, or remove the `{name}` tag",
-        ) from None
 
 
 class _Frame:
@@ -175,7 +66,6 @@ class _Frame:
 
 
 _NO_KEY = object()
-_ALLOWED_TAGS = {_CORE + tag for tag in _SCALARS} | {"!"}
 
 
 class _Builder:
@@ -211,11 +101,11 @@ class _Builder:
         return input_error(self.display, at.line, at.column, text, hint, render_steps(steps))
 
     def scalar(self, event: Any) -> None:
-        if event.tag is not None and event.tag not in _ALLOWED_TAGS:
+        if event.tag is not None and event.tag not in ALLOWED_TAGS:
             raise self.tag_error(event)
         try:
-            value = _scalar(event)
-        except _Refused as exc:
+            value = read_scalar(event)
+        except Refused as exc:
             message, hint = exc.args
             raise self.error(_mark(event.start_mark), message, hint) from None
         except (ValueError, KeyError, IndexError):  # a value PyYAML's constructor refused
@@ -247,11 +137,11 @@ class _Builder:
 
     def start(self, event: Any) -> None:
         at = _mark(event.start_mark)
-        if event.tag not in _COLLECTION_TAGS[type(event)]:
-            if event.tag not in _ALLOWED_TAGS:
+        if event.tag not in COLLECTION_TAGS[type(event)]:
+            if event.tag not in ALLOWED_TAGS:
                 raise self.tag_error(event)
             what = "a mapping" if type(event) is ev.MappingStartEvent else "a list"
-            name = _written(event.tag)
+            name = written(event.tag)
             raise self.error(at, f"is tagged `{name}`, but its value is {what}", "remove the tag")
         if len(self.stack) >= MAX_DEPTH:
             message = f"the document nests deeper than {MAX_DEPTH} levels"
@@ -281,7 +171,7 @@ class _Builder:
     def tag_error(self, event: Any) -> InputError:
         return self.error(
             _mark(event.start_mark),
-            f"has the YAML tag `{_written(event.tag)}`, which is not allowed",
+            f"has the YAML tag `{written(event.tag)}`, which is not allowed",
             "remove the tag: plans are plain data (safe YAML only)",
         )
 
