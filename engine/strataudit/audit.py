@@ -61,11 +61,18 @@ class Auditor:
         "internal error" for this plan only, so one plan never hides the others of a batch."""
         try:
             return self._audit_paused(target)
+        except MemoryError:
+            pass  # answered below, once the half-built plan is gone (raising here kept it alive)
         except Exception as exc:
             message = f"internal error while auditing this plan: {exc!r}"
             hint = "this is a defect of strataudit: please report it with the plan"
             problem = InputProblem(target.display, None, None, message, hint)
             return PlanResult(target.display, None, error=problem)
+        message = "the plan is too large to audit in the memory available"
+        hint = "split it into smaller plans, or audit it on a machine with more memory"
+        return PlanResult(
+            target.display, None, error=InputProblem(target.display, None, None, message, hint)
+        )
 
     def _audit_paused(self, target: Target) -> PlanResult:
         """One plan; whatever goes wrong with it is its own error, the others go on.
@@ -125,8 +132,24 @@ def discover(paths: list[str], stdin_text: str | None = None) -> Discovery:
     return found
 
 
-def _plan_files(directory: Path) -> Iterator[Path]:
-    for root, dirs, files in os.walk(directory):
+def _plan_files(directory: Path, found: Discovery) -> Iterator[Path]:
+    """Files with a plan suffix, in a stable order. Symbolic links to folders are not followed
+    (no loop can trap the walk); a folder that cannot be listed is an error, not a silent gap:
+    a gate must not pass plans it did not see."""
+
+    def unreadable(exc: OSError) -> None:
+        name = display_name(Path(exc.filename)) if exc.filename else display_name(directory)
+        found.errors.append(
+            InputProblem(
+                name,
+                None,
+                None,
+                f"cannot be read: {exc.strerror}",
+                "check the folder's permissions",
+            )
+        )
+
+    for root, dirs, files in os.walk(directory, onerror=unreadable):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
             if name.endswith(PLAN_SUFFIXES) and name != CONFIG_NAME:
@@ -145,39 +168,54 @@ def _discover_dir(directory: Path, found: Discovery) -> None:
     parsed when audited). Anything less plain is parsed here."""
     plans: list[Path] = []
     included: set[str] = set()
-    for path in _plan_files(directory):
+    for path in _plan_files(directory, found):
         found.files.add(os.path.realpath(path))
+        exhausted = False
         try:
-            text = read_text(path, display_name(path))
-        except InputError as exc:
+            _look_at(path, plans, included, found)
+        except InputError as exc:  # a special file, a link loop, bad bytes: refused unopened
             found.errors.append(exc.problem)
-            continue
-        if "strataudit" not in text:
-            found.skipped.append(display_name(path))
-            continue
-        if (
-            not path.name.endswith(".json")
-            and _TOP_KEY.search(text)
-            and text.count("include") == len(_NO_INCLUDE.findall(text))
-        ):
-            plans.append(path)
-            continue
-        try:
-            doc = load_document(path, display_name(path), text)
-        except InputError as exc:
-            found.errors.append(exc.problem)
-            continue
-        data = doc.data
-        if not isinstance(data, dict) or "strataudit" not in data:
-            found.skipped.append(display_name(path))
-            continue
-        plans.append(path)
-        for name in data.get("include") or []:
-            if isinstance(name, str):
-                included.add(os.path.realpath(path.parent / name))
+        except MemoryError:
+            exhausted = True  # reported once the exception, and the data it holds, are freed
+        if exhausted:
+            found.errors.append(_too_large(path))
     for path in plans:
         if os.path.realpath(path) not in included:
             found.targets.append(Target(path, display_name(path)))
+
+
+def _look_at(path: Path, plans: list[Path], included: set[str], found: Discovery) -> None:
+    """Whether `path` is a plan (appended to `plans`), and which files it includes."""
+    text = read_text(path, display_name(path))
+    if "strataudit" not in text:
+        found.skipped.append(display_name(path))
+        return
+    if (
+        not path.name.endswith(".json")
+        and _TOP_KEY.search(text)
+        and text.count("include") == len(_NO_INCLUDE.findall(text))
+    ):
+        plans.append(path)
+        return
+    data = load_document(path, display_name(path), text).data
+    if not isinstance(data, dict) or "strataudit" not in data:
+        found.skipped.append(display_name(path))
+        return
+    plans.append(path)
+    includes = data.get("include")
+    for name in includes if isinstance(includes, list) else ():  # else: the plan's error
+        if isinstance(name, str):
+            included.add(os.path.realpath(path.parent / name))
+
+
+def _too_large(path: Path) -> InputProblem:
+    return InputProblem(
+        display_name(path),
+        None,
+        None,
+        "the file is too large for the memory available",
+        "split the plan into files joined with `include:`, or audit it on a larger machine",
+    )
 
 
 def audit_targets(

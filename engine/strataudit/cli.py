@@ -207,9 +207,9 @@ def audit(
     outputs = [p for p in (output, *(f for _, f in targets)) if p is not None]
     stdin_text = None
     if "-" in paths:
-        from strataudit.source import decode
+        from strataudit.source import read_stdin
 
-        stdin_text = decode(sys.stdin.buffer.read(), "<stdin>")
+        stdin_text = read_stdin(sys.stdin.buffer, "<stdin>")  # bounded while it is read
     with contextlib.ExitStack() as stack:
         bars: list[Any] = []
 

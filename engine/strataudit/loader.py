@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from strataudit.errors import InputError, input_error
 from strataudit.model import Plan, entity_key_field
 from strataudit.results import Location
-from strataudit.source import Document, Mark, PathStep, load_document
+from strataudit.source import Document, Mark, PathStep, file_problem, load_document
 from strataudit.validation import translate
 
 
@@ -151,7 +151,23 @@ def load_plan(path: Path | None, display: str, text: str | None = None) -> Loade
     """Load an audited plan with everything it includes; raise InputError on bad input.
 
     Each file is validated alone, so an error points at the line its author wrote; only a
-    missing label may wait for the merge (HQ may set a unit's budget, the unit its name)."""
+    missing label may wait for the merge (HQ may set a unit's budget, the unit its name).
+    This is the load boundary: a plan too large for the memory available is that plan's input
+    error (the batch goes on), never a MemoryError traceback and never the gate's exit 1."""
+    try:
+        return _load_plan(path, display, text)
+    except MemoryError:
+        pass  # raised below: here, the MemoryError's traceback still holds the partial plan
+    raise input_error(
+        display,
+        None,
+        None,
+        "the plan is too large for the memory available",
+        "split the plan into files joined with `include:`, or audit it on a larger machine",
+    )
+
+
+def _load_plan(path: Path | None, display: str, text: str | None) -> LoadedPlan:
     order: list[Document] = []
     depth: dict[int, int] = {}
     _collect(path, display, text, order, seen=set(), active=[], depth=depth)
@@ -238,26 +254,30 @@ def _collect(
                 )
             if target_key in seen:
                 continue
-            if target.is_dir():
+            problem = file_problem(target)
+            if problem is not None:
+                what, hint = _INCLUDE_PROBLEMS.get(problem[0], (problem[0], problem[1]))
                 raise input_error(
                     display,
                     mark.line,
                     mark.column,
-                    f"`{name}` is a directory; an include names a plan file",
-                    "name the file, e.g. `hq/corporate.yaml`",
-                )
-            if not target.is_file():
-                raise input_error(
-                    display,
-                    mark.line,
-                    mark.column,
-                    f"included file `{name}` does not exist",
-                    f"paths are relative to this file ({base}); fix the name",
+                    f"included file `{name}` {what}",
+                    hint.format(base=base),
                 )
             _collect(target, display_name(target), None, order, seen, active, depth)
     active.pop()
     seen.add(key)
     order.append(doc)
+
+
+# file_problem's words -> what an include's message says instead (the include's author fixes it)
+_INCLUDE_PROBLEMS = {
+    "no such file": ("does not exist", "paths are relative to this file ({base}); fix the name"),
+    "is a directory, not a plan file": (
+        "is a directory; an include names a plan file",
+        "name the file, e.g. `hq/corporate.yaml`",
+    ),
+}
 
 
 def _validate(doc: Document, included: bool, may_lack_labels: bool) -> Plan | None:

@@ -5,6 +5,7 @@ Shared by plan files and rule files, so both kinds of input error read the same 
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import re
 from collections.abc import Callable
@@ -12,8 +13,8 @@ from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
+from strataudit.document import NUMBER_HINT, Document, PathStep, child, shown
 from strataudit.errors import InputError, input_error
-from strataudit.source import Document, PathStep, child
 
 
 def _raw_loc(doc: Document, loc: tuple[Any, ...]) -> tuple[PathStep, ...]:
@@ -78,12 +79,17 @@ def _model_in(annotation: Any) -> Any:
 
 
 def _describe(value: Any) -> str:
+    """The value as the message names it (cut when long: a message stays one screen)."""
     if isinstance(value, bool):
         return f"{str(value).lower()} (YAML reads yes/no/on/off/true/false as booleans)"
     if isinstance(value, (int, float)):
-        return f"the number {value}"
+        return f"the number {_number_text(value)}"
     if isinstance(value, str):
-        return f'the text "{value}"'
+        return f'the text "{shown(value)}"'
+    if isinstance(value, datetime.datetime):
+        return f"the date and time {value.isoformat(sep=' ')}"
+    if isinstance(value, datetime.date):
+        return f"the date {value.isoformat()}"
     if value is None:
         return "nothing (null)"
     if isinstance(value, dict):
@@ -111,13 +117,27 @@ def _unknown_key(field: str, value: Any, ctx: dict[str, Any]) -> tuple[str, str]
 
 
 def _not_text(field: str, value: Any, ctx: dict[str, Any]) -> tuple[str, str]:
-    shown = "no" if value is False else "yes" if value is True else value
-    return f"`{field}` must be text, got {_describe(value)}", f'quote it: `{field}: "{shown}"`'
+    if isinstance(value, (dict, list)):
+        return f"`{field}` must be text, got {_describe(value)}", f'write `{field}: "..."`'
+    written = "no" if value is False else "yes" if value is True else value
+    if isinstance(written, (int, float)):
+        written = _number_text(written)
+    return (
+        f"`{field}` must be text, got {_describe(value)}",
+        f'quote it: `{field}: "{shown(str(written))}"`',
+    )
+
+
+def _number_text(value: int | float) -> str:
+    try:
+        return shown(str(value))
+    except ValueError:  # an integer of more digits than Python prints
+        return f"of {int(value).bit_length():,} bits"
 
 
 def _not_number(field: str, value: Any, ctx: dict[str, Any]) -> tuple[str, str]:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"`{field}` is too large a number", "write a number below 1e308"
+    if isinstance(value, int) and not isinstance(value, bool):  # a float cannot hold it
+        return f"`{field}` is too large a number: {_number_text(value)}", NUMBER_HINT
     if isinstance(value, str) and _NUMERIC_TEXT.match(value.strip()):
         message = f'`{field}` must be a number, got the text "{value}"'
         if "e" in value.lower():  # 1e6 or 1.0e300 unquoted: text in YAML 1.1
@@ -133,7 +153,7 @@ def _not_number(field: str, value: Any, ctx: dict[str, Any]) -> tuple[str, str]:
 
 
 def _not_finite(field: str, value: Any, ctx: dict[str, Any]) -> tuple[str, str]:
-    return f"`{field}` must be a finite number, got {value}", "write a real amount, e.g. 150000"
+    return f"`{field}` must be a finite number, got {value}", NUMBER_HINT
 
 
 def _not_bool(field: str, value: Any, ctx: dict[str, Any]) -> tuple[str, str]:
@@ -164,9 +184,20 @@ def _not_mapping(field: str, value: Any, ctx: dict[str, Any]) -> tuple[str, str]
 
 
 def _bad_value(field: str, value: Any, ctx: dict[str, Any]) -> tuple[str, str]:
+    """The format's only value validators are dates' (the version has its own explainer)."""
+    why = ctx["why"]
+    got = "" if str(value) in why else f", got {_describe(value)}"  # the value, named once
     return (
-        f"`{field}` is not a valid date: {ctx['why']}",
-        f"write `{field}: YYYY-MM-DD`, e.g. 2027-06-30",
+        f"`{field}` is not a valid date: {why}{got}",
+        f"write `{field}: YYYY-MM-DD` with a real month and day, e.g. `{field}: 2027-06-30`",
+    )
+
+
+def _other(field: str, value: Any, ctx: dict[str, Any]) -> tuple[str, str]:
+    """Any other Pydantic error: its own words, with the field and the value."""
+    return (
+        f"`{field}` is not valid: {ctx['why']}, got {_describe(value)}",
+        "`strataudit schema` prints what each field accepts",
     )
 
 
@@ -228,10 +259,7 @@ def translate(
     explain = (
         _version
         if raw[:1] == ("strataudit",) and model.__name__ == "Plan"
-        else EXPLAIN.get(
-            kind,
-            lambda f, v, c: (f"`{f}`: {error.get('msg')}", "see the plan format (plan-format.md)"),
-        )
+        else EXPLAIN.get(kind, _other)
     )
     message, hint = explain(field, error.get("input"), ctx)
     mark = doc.mark_of(raw)
