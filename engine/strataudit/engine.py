@@ -17,7 +17,11 @@ Each defence below answers an engine hazard of docs/architecture.md:
    (compiler.MAX_RULES_PER_RULESET).
 8. a Host is not thread-safe: one per `Engine`, parallel audits use processes.
 9. defects found by our probes (compiler.compile_tests): a false last join test reads past
-   its array, a join after `$or` is ignored, a comparison with a missing field aborts.
+   its array, a join after `$or` is ignored, a comparison with a missing field aborts;
+10. numbers: the C parser misreads `5e-05`; `engine_dumps` is durable-rules' encoder, and the
+   facts the engine holds are counted after each plan (`_check_received`);
+11. a crash of the C core, or state carried between plans: `run_isolated` runs each plan's
+   engine in a forked child (an audit never retracts; hazard 6 is the in-process fallback).
 """
 
 from __future__ import annotations

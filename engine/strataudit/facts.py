@@ -1,8 +1,8 @@
 """From a merged `Plan` to the flat facts the rules match (the fact kinds are a public contract).
 
 Every entity becomes one fact; every reference (an id in a list or a single-id field) becomes
-one `link` fact, because the engine cannot match inside lists (field notes). A field that is
-missing (absent, null, blank, empty) is left out of the fact, so rules test it with
+one `link` fact, because the engine cannot match inside lists (docs/architecture.md). A field
+that is missing (absent, null, blank, empty) is left out of the fact, so rules test it with
 `missing: true`. Values that need arithmetic or normalisation (sums, counts, normalised text,
 a goal's gain) are derived here once; every decision stays in the rules.
 
@@ -200,7 +200,7 @@ FACT_KINDS: dict[str, tuple[str, dict[str, str]]] = {
     ),
 }
 
-# (field, expects, words): what each reference must name (plan-format.md, References).
+# (field, expects, words): what each reference must name (docs/plan-guide.md, references).
 EXPECTS = {
     "unit": "unit",
     "goal": "goal",

@@ -201,6 +201,7 @@ def _merged(order: list[Document], audited: Document, locator: Locator) -> Plan:
         if doc is not audited:
             own.pop("plan", None)
         own.pop("include", None)
+        own.pop("$schema", None)  # an editor's hint, per file: never a merge conflict
         _merge(data, own, (), doc, order)
     try:
         return Plan.model_validate(data)
