@@ -136,3 +136,47 @@ def test_a_pack_rule_finds_the_same_alone_or_with_the_catalogue(run_cli, tmp_pat
             )
         )
     assert found[0] == found[1] == ["XPK101", "XPK102"]
+
+
+DERIVING_MATCH = """derive:
+  - when:
+      - {as: p, fact: product, where: {go_to_market: {missing: true}}}
+    assert: {fact: RULE_seen, product: $p.key}
+match:
+  - {as: subject, fact: product}
+  - {as: seen, fact: RULE_seen, where: {product: $subject.key}}
+"""
+
+
+def test_six_hundred_rules_with_derivations_their_checks_read(tmp_path):
+    """Issue 10: a 600-rule pack with derivations was an internal error (every derivation
+    went into every engine ruleset). Each chunk now holds the derivations its checks read, and
+    derivations no check reads are never given to the engine."""
+    from click.testing import CliRunner
+
+    from strataudit.cli import main
+
+    template = (FIXTURES / "packs" / "one_rule.yaml").read_text()
+    original = "match:\n  - {as: subject, fact: product, where: {go_to_market: {missing: true}}}\n"
+    assert original in template
+    pack = tmp_path / "many"
+    pack.mkdir()
+    for i in range(600):
+        rule = f"XPK{i:03d}"
+        text = template.replace("XPK001", rule)
+        text = text.replace(original, DERIVING_MATCH.replace("RULE", rule.lower()))
+        dead = f"  - when:\n      - {{as: q, fact: product}}\n    assert: {{fact: {rule}_dead}}\n"
+        text = text.replace("derive:\n", f"derive:\n{dead}")  # read by no check
+        (pack / f"{rule}.yaml").write_text(text)
+    plan = str(SAMPLES / "acme-2027.yaml")
+    alone = CliRunner().invoke(
+        main, ["audit", plan, "--format", "json", "--rules", str(make_pack(tmp_path))]
+    )
+    many = CliRunner().invoke(main, ["audit", plan, "--format", "json", "--rules", str(pack)])
+    assert many.exit_code == 0, many.output
+    expected = sum(1 for f in json.loads(alone.stdout)["findings"] if f["rule"] == "XPK001")
+    assert expected > 0
+    counts: dict[str, int] = {}
+    for f in json.loads(many.stdout)["findings"]:
+        counts[f["rule"]] = counts.get(f["rule"], 0) + 1
+    assert counts == {f"XPK{i:03d}": expected for i in range(600)}

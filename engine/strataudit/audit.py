@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from strataudit.compiler import compile_rules
+from strataudit.compiler import GrammarError, compile_rules
 from strataudit.config import CONFIG_NAME
 from strataudit.engine import Engine, EngineError
-from strataudit.errors import InputError
+from strataudit.errors import InputError, input_error
 from strataudit.facts import FactError, build_facts
 from strataudit.findings import build_findings
 from strataudit.loader import LoadedPlan, Locator, display_name, load_plan
@@ -44,7 +44,17 @@ class Auditor:
 
     def __init__(self, ruleset: RuleSet) -> None:
         self.ruleset = ruleset
-        self.program = compile_rules(list(ruleset))
+        try:
+            self.program = compile_rules(list(ruleset))
+        except GrammarError as exc:  # a rule set the engine cannot hold: the packs' to fix
+            packs = sorted({str(Path(r.file).parent) for r in ruleset if not r.builtin})
+            raise input_error(
+                ", ".join(packs) or "the rule catalogue",
+                None,
+                None,
+                f"the rule set cannot run in the engine: {exc}",
+                "merge derivations that assert the same kind of fact, or split the pack",
+            ) from None
         self.engine = Engine(self.program)
 
     def findings(self, loaded: LoadedPlan) -> list[Finding]:

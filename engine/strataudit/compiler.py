@@ -99,33 +99,45 @@ class Program:
 
         One chunk is fastest for the built-in catalogue: splitting it by category was measured
         slower (CON001 alone needs every reference, so the facts were asserted 2.2 times)."""
-        size = self.checks_per_ruleset()
-        chunks = [self.checks[i : i + size] for i in range(0, len(self.checks), size)] or [[]]
+        chunks: list[list[Check]] = [[]]
+        needed: set[str] = set()
+        derives: list[Derive] = []
+        for check in self.checks:  # greedy: a chunk grows while it fits, with what it needs
+            grown_needed, grown_derives = self._close(needed | check.types, derives)
+            size = len(self.sinks(grown_needed)) + len(grown_derives) + len(chunks[-1]) + 1
+            if size > MAX_RULES_PER_RULESET and chunks[-1]:
+                chunks.append([])
+                grown_needed, grown_derives = self._close(set(check.types), [])
+                size = len(self.sinks(grown_needed)) + len(grown_derives) + 1
+            if size > MAX_RULES_PER_RULESET:
+                raise GrammarError(
+                    f"{check.name} needs {len(grown_derives)} derivations and "
+                    f"{len(self.sinks(grown_needed))} fact kinds: more than one engine ruleset "
+                    f"holds ({MAX_RULES_PER_RULESET} rules at most)"
+                )
+            chunks[-1].append(check)
+            needed, derives = grown_needed, grown_derives
         return [self._chunk(checks) for checks in chunks]
 
     def _chunk(self, checks: list[Check]) -> Chunk:
-        needed = {t for c in checks for t in c.types}
-        derives: list[Derive] = []
+        needed, derives = self._close({t for c in checks for t in c.types}, [])
+        derives.sort(key=self.derives.index)
+        return Chunk([*self.sinks(needed), *derives, *checks], frozenset(needed))
+
+    def _close(self, needed: set[str], derives: list[Derive]) -> tuple[set[str], list[Derive]]:
+        """`needed` fact types and `derives`, grown by the derivations that produce any needed
+        type, transitively. A derivation no check reads (even through other derivations)
+        cannot change a finding, so it is never given to the engine."""
+        needed, derives = set(needed), list(derives)
         grew = True
-        while grew:  # the derivations whose facts the checks (or other derivations) read
+        while grew:
             grew = False
             for derive in self.derives:
                 if derive.produces in needed and derive not in derives:
                     derives.append(derive)
                     needed.update(derive.types)
                     grew = True
-        derives.sort(key=self.derives.index)
-        return Chunk([*self.sinks(needed), *derives, *checks], frozenset(needed))
-
-    def checks_per_ruleset(self) -> int:
-        """How many checks fit one engine ruleset beside the sinks and derivations."""
-        room = MAX_RULES_PER_RULESET - len(self.sinks(self.fact_types)) - len(self.derives)
-        if room < 1:
-            raise GrammarError(
-                f"{len(self.derives)} derivations leave no room for checks in one "
-                f"engine ruleset ({MAX_RULES_PER_RULESET} rules at most)"
-            )
-        return room
+        return needed, derives
 
     def sinks(self, types: set[str]) -> list[Derive]:
         """One never-firing rule per fact type, so that every asserted fact is "handled".
@@ -220,7 +232,7 @@ def compile_rules(rules: list[Rule]) -> Program:
     program = Program()
     for rule in rules:
         compile_rule(rule, program)
-    program.checks_per_ruleset()
+    program.rulesets()  # a rule set the engine cannot hold fails here, before any plan
     return program
 
 
