@@ -12,6 +12,7 @@ the JSON report to a file beside the plans (the findings, compared by the proper
 
 from __future__ import annotations
 
+import faulthandler
 import gc
 import json
 import os
@@ -137,6 +138,7 @@ def run_inprocess(cases: Sequence[Case], *options: str, stdin: int | None = None
         pid = os.fork()
         if pid == 0:  # the child: run, send back what was seen, and never return into pytest
             try:
+                faulthandler.disable()  # a crash is reported by the parent, not dumped by pytest
                 os.close(read)
                 os.chdir(root)
                 _reuse_builtin_rules()

@@ -34,8 +34,8 @@ def check_sane(outcome: Outcome) -> None:
     for line in _ERROR_LINE.findall(outcome.stderr):
         assert _LOCATED.match(line), f"an input error without file:line:col: {line!r}"
     if not active("terminal-escapes"):
-        found = _CONTROL.search(seen)
-        assert found is None, f"a raw control character {found.group()!r} reached the terminal"
+        found = raw_control(outcome)
+        assert found is None, f"a raw control character {found!r} reached the terminal"
     report = outcome.report
     assert report is not None, f"no report was written: {outcome.describe()}"
     for error in report["errors"]:
@@ -49,6 +49,12 @@ def check_sane(outcome: Outcome) -> None:
     else:
         expected = 1 if report["verdict"] == "fail" else 0
         assert outcome.exit_code == expected, f"verdict {report['verdict']}: {outcome.describe()}"
+
+
+def raw_control(outcome: Outcome) -> str | None:
+    """The first control character from a plan that the run wrote raw to the terminal."""
+    found = _CONTROL.search(outcome.stdout + outcome.stderr)
+    return found.group() if found else None
 
 
 def fingerprints(outcome: Outcome) -> dict[str, frozenset[Fingerprint]]:
