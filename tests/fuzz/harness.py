@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import traceback
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from hypothesis import HealthCheck, settings
 from fuzz.strategies import Case, PlanFile
 
 REPORT = "report.json"
+STATS: Counter[str] = Counter()  # runs and plans so far (bench/fuzz.py prints the rates)
 _TINY = Case((PlanFile("plan.yaml", b"strataudit: 1\nplan: {id: warm, title: Warm}\n"),), "warm")
 
 
@@ -123,6 +125,7 @@ def run_inprocess(cases: Sequence[Case], *options: str, stdin: int | None = None
     """Audit the cases in one run of the CLI, in a forked child. `stdin`: the index of a case
     whose plan is given as `-` (standard input) instead of its path."""
     _builtin_rules()
+    STATS.update(runs=1, plans=len(cases))
     from click.testing import CliRunner
 
     from strataudit.cli import main
@@ -174,6 +177,7 @@ def console_script() -> list[str]:
 
 def run_subprocess(cases: Sequence[Case], *options: str) -> Outcome:
     """Audit the cases with the installed `strataudit` command, as a user runs it."""
+    STATS.update(runs=1, plans=len(cases))
     with folder(cases) as (root, names):
         done = subprocess.run(
             [*console_script(), "audit", *names, "--report", f"json={REPORT}", *options],

@@ -429,7 +429,7 @@ def mutate(draw: st.DrawFn, data: Any, fmt: Format) -> tuple[Any, str]:
         path = draw(st.sampled_from(paths))
         node, key = _parent(data, path)
         op = draw(st.sampled_from(sorted(MUTATIONS)))
-        if op in YAML_ONLY and fmt != "yaml":
+        if not _allowed(op, fmt):
             op = "blank"
         MUTATIONS[op](draw, data, node, key)
         done.append(f"{op}@{'.'.join(map(str, path))}")
@@ -482,6 +482,12 @@ def _unknown_key(draw: st.DrawFn, data: Any, node: Any, key: Any) -> None:
         node[draw(st.sampled_from([f"{key}s", f"x_{key}", "budgett", "extra", "Id"]))] = "v"
 
 
+def _long_key(draw: st.DrawFn, data: Any, node: Any, key: Any) -> None:
+    """A key over YAML's 1,024-character limit for implicit keys (JSON has no such limit)."""
+    if isinstance(node, dict):
+        node["x_" + "k" * draw(st.sampled_from([1000, 1100, 5000]))] = "v"
+
+
 def _nest(draw: st.DrawFn, data: Any, node: Any, key: Any) -> None:
     node[key] = _nested(draw(st.integers(50, 70)), draw(st.sampled_from([1, "x", None])))
 
@@ -511,6 +517,7 @@ MUTATIONS: dict[str, Callable[[st.DrawFn, Any, Any, Any], None]] = {
     "rename": _rename,
     "duplicate": _duplicate,
     "unknown-key": _unknown_key,
+    "long-key": _long_key,
     "nest": _nest,
     "tag": _tag,
     "alias": _alias,
@@ -518,11 +525,18 @@ MUTATIONS: dict[str, Callable[[st.DrawFn, Any, Any, Any], None]] = {
 YAML_ONLY = frozenset({"tag", "alias"})
 
 
+def _allowed(op: str, fmt: Format) -> bool:
+    """JSON has no tags and no aliases; a long key in JSON meets an open bug."""
+    if op in YAML_ONLY:
+        return fmt == "yaml"
+    return op != "long-key" or fmt == "yaml" or not active("json-yaml-marks")
+
+
 # ---- damage to the text ------------------------------------------------------------------------
 
 
 @st.composite
-def damage(draw: st.DrawFn, text: str) -> tuple[bytes, str]:
+def damage(draw: st.DrawFn, text: str, fmt: Format) -> tuple[bytes, str]:
     """Damage the written file: raw control characters, a cut, CRLF, a BOM, bad UTF-8."""
     kinds = ["none", "crlf", "bom", "cut", "tail", "bad-utf8"]
     if not active("raw-control-chars"):
@@ -536,7 +550,10 @@ def damage(draw: st.DrawFn, text: str) -> tuple[bytes, str]:
     if kind == "cut":
         return text[:at].encode(), f"cut@{at}"
     if kind == "tail":
-        return (text + draw(st.sampled_from(["}", "]", "---\nx: 1\n", ": :", "\t"]))).encode(), kind
+        tails = ["}", "]", "---\nx: 1\n", ": :", " \n", "\t"]
+        if fmt == "json" and active("json-yaml-marks"):
+            tails.remove("\t")
+        return (text + draw(st.sampled_from(tails))).encode(), kind
     if kind == "bad-utf8":
         return text[:at].encode() + b"\xff\xfe" + text[at:].encode(), f"bad-utf8@{at}"
     if kind == "control":
@@ -559,7 +576,7 @@ def written(draw: st.DrawFn, data: Any, label: str, fmt: Format | None = None) -
         spelling = "plain" if spelling in ("exponent", "shortest") else spelling
     ascii_only = fmt == "json" and not active("json-surrogates") and draw(st.booleans())
     text = render(data, fmt, spelling, ascii_only)
-    raw, how = draw(damage(text))
+    raw, how = draw(damage(text, fmt))
     return Case((PlanFile(f"plan.{fmt}", raw),), f"{label}; {fmt}/{spelling}; {how}")
 
 

@@ -84,6 +84,12 @@ CASES: dict[str, Regression] = {
     "an emoji as a JSON surrogate pair": Regression(
         ("json-surrogate.json",), (0, 1), bug="json-surrogates"
     ),
+    "a JSON plan with a tab after its closing brace": Regression(
+        ("json-tab-after.json", "number-plain.yaml"), (1,), bug="json-yaml-marks"
+    ),
+    "a JSON plan with an x_ key of 1,100 characters": Regression(
+        ("json-long-key.json", "number-plain.yaml"), (1,), bug="json-yaml-marks"
+    ),
     "terminal escapes in a product name": Regression(
         ("terminal-escape.yaml",), (1,), inert=True, bug="terminal-escapes"
     ),
