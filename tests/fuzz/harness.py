@@ -48,7 +48,7 @@ class Outcome:
     stdout: str
     stderr: str
     report: dict[str, Any] | None  # the JSON report, None when none was written
-    names: tuple[str, ...]  # the plan paths given on the command line, in order
+    names: tuple[str, ...]  # the plan files named on the command line, in order
 
     def describe(self) -> str:
         how = (
@@ -121,9 +121,12 @@ def _reuse_builtin_rules() -> None:
     rulefile.load_ruleset = load_ruleset  # type: ignore[assignment]
 
 
-def run_inprocess(cases: Sequence[Case], *options: str, stdin: int | None = None) -> Outcome:
+def run_inprocess(
+    cases: Sequence[Case], *options: str, stdin: int | None = None, folders: bool = False
+) -> Outcome:
     """Audit the cases in one run of the CLI, in a forked child. `stdin`: the index of a case
-    whose plan is given as `-` (standard input) instead of its path."""
+    whose plan is given as `-` (standard input) instead of its path; `folders`: name each
+    case's folder instead of its plan (directory discovery finds the plans)."""
     _builtin_rules()
     STATS.update(runs=1, plans=len(cases))
     from click.testing import CliRunner
@@ -131,7 +134,7 @@ def run_inprocess(cases: Sequence[Case], *options: str, stdin: int | None = None
     from strataudit.cli import main
 
     with folder(cases) as (root, names):
-        args = list(names)
+        args = [name.split("/")[0] for name in names] if folders else list(names)
         text = None
         if stdin is not None:
             text = (root / names[stdin]).read_bytes()
@@ -162,10 +165,13 @@ def run_inprocess(cases: Sequence[Case], *options: str, stdin: int | None = None
             payload = pipe.read()
         _, status = os.waitpid(pid, 0)
         report = _report(root)
+        named = () if folders else tuple(args)
         if os.WIFSIGNALED(status):
-            return Outcome(None, os.WTERMSIG(status), "", "", report, tuple(args))
+            return Outcome(None, os.WTERMSIG(status), "", "", report, named)
+        if not payload:
+            raise RuntimeError(f"the harness's child ended with {status} and sent nothing")
         exit_code, out, err = json.loads(payload)
-        return Outcome(exit_code, None, out, err, report, tuple(args))
+        return Outcome(exit_code, None, out, err, report, named)
 
 
 def console_script() -> list[str]:

@@ -11,8 +11,8 @@ from fuzz.harness import examples, run_inprocess, run_subprocess
 from fuzz.properties import check_sane, fingerprints
 
 
-@examples(8)
-@given(fz.batches(max_size=8))
+@examples(6)
+@given(fz.batches(2, 6))
 def test_the_console_script_ends_as_the_contract_says(batch: list[fz.Case]) -> None:
     outcome = run_subprocess(batch)
     check_sane(outcome)

@@ -52,7 +52,7 @@ def _same(outcome: Outcome, what: str, labels: list[str], ignore: frozenset[str]
         )
 
 
-@examples(100)
+@examples(60)
 @given(plans(), st.sampled_from(fz.FORMATS), st.data())
 def test_reordering_entities_changes_no_finding(data: Any, fmt: fz.Format, more: st.DataObject):
     shuffled = more.draw(reordered(data))
@@ -71,7 +71,7 @@ def _notations() -> list[tuple[fz.Format, str]]:
     ]
 
 
-@examples(80)
+@examples(60)
 @given(plans())
 def test_the_same_plan_in_any_notation_gives_the_same_findings(data: Any) -> None:
     variants = _notations()
@@ -83,8 +83,8 @@ def test_the_same_plan_in_any_notation_gives_the_same_findings(data: Any) -> Non
     _same(run_inprocess(cases), "notation", labels)
 
 
-@examples(30)
-@given(st.lists(fz.any_case(), min_size=2, max_size=4))
+@examples(25)
+@given(fz.batches(2, 4))
 def test_a_batch_gives_each_plan_what_it_gets_alone(batch: list[fz.Case]) -> None:
     together = run_inprocess(batch)
     check_sane(together)
@@ -95,8 +95,8 @@ def test_a_batch_gives_each_plan_what_it_gets_alone(batch: list[fz.Case]) -> Non
         assert found.get(f"c{i}") == fingerprints(alone).get("c0"), f"plan {i} differs in a batch"
 
 
-@examples(15)
-@given(st.lists(fz.any_case(), min_size=2, max_size=6))
+@examples(10)
+@given(fz.batches(2, 8))
 def test_two_processes_give_what_one_gives(batch: list[fz.Case]) -> None:
     one, two = run_inprocess(batch), run_inprocess(batch, "--jobs", "2")
     check_sane(one)

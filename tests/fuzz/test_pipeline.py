@@ -1,10 +1,11 @@
 """Whatever a plan holds, the CLI ends as the contract says: exit 0, 1 or 2, no signal, no
-traceback, no internal error, input errors located, every plan of a batch reported."""
+traceback, no internal error, input errors located, every plan of a batch reported.
+
+Cases are audited in batches (see `strategies.batches`)."""
 
 from __future__ import annotations
 
 from hypothesis import assume, given
-from hypothesis import strategies as st
 
 from fuzz import strategies as fz
 from fuzz.harness import examples, run_inprocess
@@ -12,22 +13,17 @@ from fuzz.known import active
 from fuzz.properties import check_sane
 
 
-@examples(150)
+@examples(120)
 @given(fz.batches())
 def test_any_batch_ends_as_the_contract_says(batch: list[fz.Case]) -> None:
     check_sane(run_inprocess(batch))
 
 
-@examples(120)
-@given(fz.mutated_scratch())
-def test_a_plan_built_from_scratch_ends_as_the_contract_says(case: fz.Case) -> None:
-    check_sane(run_inprocess([case]))
-
-
-@examples(40)
-@given(fz.mutated_unit_plans())
-def test_a_unit_plan_and_its_included_file_end_as_the_contract_says(case: fz.Case) -> None:
-    check_sane(run_inprocess([case]))
+@examples(30)
+@given(fz.batches())
+def test_folders_of_plans_end_as_the_contract_says(batch: list[fz.Case]) -> None:
+    """Each case's folder named on the command line: directory discovery finds the plans."""
+    check_sane(run_inprocess(batch, folders=True))
 
 
 def _decodes(data: bytes) -> bool:
@@ -37,9 +33,10 @@ def _decodes(data: bytes) -> bool:
         return False
 
 
-@examples(40)
-@given(st.lists(st.one_of(fz.mutated_samples(), fz.mutated_scratch()), min_size=1, max_size=3))
+@examples(30)
+@given(fz.batches(1, 4))
 def test_a_plan_on_standard_input_ends_as_the_contract_says(batch: list[fz.Case]) -> None:
     """The first plan is read from standard input, the others from their files."""
+    assume(len(batch[0].files) == 1)  # what it includes could not be found from stdin
     assume(not active("stdin-aborts-batch") or _decodes(batch[0].files[0].data))
     check_sane(run_inprocess(batch, stdin=0))
