@@ -400,3 +400,33 @@ def test_derived_fields_are_single_values_from_bound_patterns(run_cli, tmp_path)
         )
         result = run_cli("rules", "test", str(pack))
         assert result.returncode == 2 and words in result.stderr, result.stderr
+
+
+RAW_EXPONENT_PROBE = """
+import json, durable_rules_engine
+from durable.engine import Host
+class H(Host):
+    def _run(self): pass
+    def get_action(self, name): return lambda c: None
+h = H()
+h.set_rulesets({"rs": {"r": {"all": [{"m": {"type": "x", "v": {"$gt": 0}}}], "run": "a"}}})
+handle = h.get_ruleset("rs")._handle
+text = '[{"id": "a", "sid": "s", "type": "x", "v": 5e-05}, {"id": "b", "sid": "s", "type": "x"}]'
+durable_rules_engine.assert_facts(handle, text)
+print(len(json.loads(durable_rules_engine.get_facts(handle, "s"))))
+"""
+
+
+def test_the_engine_still_misreads_exponents_and_we_never_send_one() -> None:
+    """Hazard 10: the pinned engine's parser stops at the `e` of `5e-05` (the facts after it
+    are lost, or the process dies); if this ever passes with 2 facts, the engine was fixed."""
+    import sys
+
+    from strataudit.engine import engine_dumps
+
+    probe = subprocess.run(
+        [sys.executable, "-c", RAW_EXPONENT_PROBE], capture_output=True, text=True, timeout=60
+    )
+    assert probe.returncode != 0 or probe.stdout.strip() != "2", probe.stdout
+    sent = engine_dumps([{"id": "a", "v": 5e-05}, {"id": "b", "v": 1e16}, {"id": "c", "v": 2.0}])
+    assert "5e-05" not in sent and "1e+16" not in sent

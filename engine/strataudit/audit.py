@@ -58,10 +58,23 @@ class Auditor:
     def findings(self, loaded: LoadedPlan) -> list[Finding]:
         assert loaded.plan.plan is not None
         base = build_facts(loaded.plan)
-        matches = self.engine.run(base.for_engine())
+        matches = self.engine.run_isolated(base.for_engine())
         return build_findings(matches, self.ruleset, base, loaded.locator, loaded.plan.plan.id)
 
     def audit(self, target: Target) -> PlanResult:
+        """One plan; whatever goes wrong with it, even a defect of ours, is that plan's error.
+
+        Input errors and engine failures are handled below; anything else (a bug) becomes an
+        "internal error" for this plan only, so one plan never hides the others of a batch."""
+        try:
+            return self._audit_paused(target)
+        except Exception as exc:
+            message = f"internal error while auditing this plan: {exc!r}"
+            hint = "this is a defect of strataudit: please report it with the plan"
+            problem = InputProblem(target.display, None, None, message, hint)
+            return PlanResult(target.display, None, error=problem)
+
+    def _audit_paused(self, target: Target) -> PlanResult:
         """One plan; whatever goes wrong with it is its own error, the others go on.
 
         The cyclic garbage collector is paused meanwhile: a plan is many small acyclic dicts

@@ -22,13 +22,22 @@ Each defence below answers a hazard of `shared/notes/durable-rules.md`:
 
 from __future__ import annotations
 
+import faulthandler
 import functools
 import json
+import math
+import os
+import pickle
 import re
+import select
+import signal
+import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import durable.engine
 import durable_rules_engine
 from durable.engine import Host, MessageNotHandledException
 
@@ -50,6 +59,15 @@ class EngineError(RuntimeError):
     """The engine did not give a trustworthy answer; the audit must not pass silently."""
 
     hint = "the audit of this plan is not trustworthy; please report it with the plan"
+
+
+class EngineCrash(EngineError):
+    """The engine's process died (a signal from the C core) or ran past its time limit."""
+
+    hint = (
+        "this is a defect of the rule engine, not necessarily of the plan: please report it "
+        "with the plan; the other plans of the run were audited"
+    )
 
 
 class DerivationLimit(EngineError):
@@ -82,6 +100,68 @@ def engine_hash(fact_id: str) -> int:
     if _PLAIN_ID.fullmatch(fact_id):
         return fnv32(fact_id)
     return fnv32(json.dumps(fact_id, ensure_ascii=False)[1:-1])
+
+
+# -- numbers as the engine's JSON parser reads them (hazard 10) --------------------------------
+# The C parser reads a number as `-?digits`, then `.digits`, then an exponent only after a
+# fraction: `5e-05` and `1e+16` (what Python's json writes for such floats) stop after `5` and
+# the rest of the batch is misread (facts dropped, a false pass, or SIGSEGV). Integers go through
+# `atoll` (int64), fractions through `atof` (correctly rounded). So every float is written with a
+# fraction before its exponent (`5.0e-05`), and an integer beyond 2**63 as the float it rounds to.
+_INT64 = 2**63 - 1
+_SUSPECT = re.compile(r"[0-9][eE]|[0-9]{19}")  # an exponent, or an integer of 19+ digits
+
+
+def engine_number(value: float | int) -> str:
+    """A number as text the engine's parser reads back exactly (finite values only)."""
+    if isinstance(value, int) and -_INT64 <= value <= _INT64:
+        return str(value)
+    number = float(value)
+    if not math.isfinite(number):
+        raise EngineError(f"the number {value!r} cannot be given to the rule engine")
+    text = repr(number)
+    mantissa, e, exponent = text.partition("e")
+    if e and "." not in mantissa:
+        text = f"{mantissa}.0e{exponent}"
+    return text
+
+
+def _engine_json(value: Any) -> str:
+    """The slow, exact encoder: only used when a batch holds a number `json` writes unsafely."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (int, float)):
+        return engine_number(value)
+    if isinstance(value, dict):
+        items = (
+            f"{json.dumps(str(k), ensure_ascii=False)}:{_engine_json(v)}" for k, v in value.items()
+        )
+        return "{" + ",".join(items) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(_engine_json(v) for v in value) + "]"
+    raise EngineError(f"a value of type {type(value).__name__} cannot be given to the engine")
+
+
+def engine_dumps(value: Any, **_: Any) -> str:
+    """`json.dumps` for everything durable-rules sends its C core (facts, rulesets, state).
+
+    The C encoder is used first; only when its text holds something that looks like an exponent
+    or a long integer (rare: plan amounts are mostly plain) is the batch encoded again exactly.
+    A match inside a string (a metric named `1e5`) only costs the slow path, never correctness."""
+    text = json.dumps(value, ensure_ascii=False)
+    if _SUSPECT.search(text) is None:
+        return text
+    return _engine_json(value)
+
+
+class _EngineJson:
+    """What durable.engine sees as its `json` module: our encoder, the standard decoder."""
+
+    dumps = staticmethod(engine_dumps)
+    loads = staticmethod(json.loads)
+
+
+durable.engine.json = _EngineJson
 
 
 @dataclass(frozen=True)
@@ -345,6 +425,7 @@ class Engine:
                     for i in range(0, len(derived), BATCH):
                         self._assert(name, derived[i : i + BATCH])
                 self._assert(name, [trigger])
+            self._check_received(session)
             clean = True
             return session.matches
         finally:
@@ -353,6 +434,65 @@ class Engine:
             else:  # a failed plan's session may hold facts and queued actions: retire it
                 self._retired.add(sid)
             self._session = None
+
+    def _check_received(self, session: _Session) -> None:
+        """Hazard 10, second line of defence: the engine holds every fact it was given.
+
+        A number its parser misread dropped the rest of a batch without an error; so after each
+        plan the facts the engine holds are counted per type against those asserted (plan facts,
+        derived facts, the trigger), and any difference fails the plan instead of returning
+        findings from a partial fact base."""
+        for name in self.ruleset_names:
+            expected = Counter(f["type"] for f in session.asserted.get(name, ()))
+            expected.update(f["type"] for f in session.derived_facts.get(name, ()))
+            expected[TRIGGER] += 1
+            handle = self.host.get_ruleset(name)._handle
+            held = Counter(
+                f.get("type")
+                for f in json.loads(durable_rules_engine.get_facts(handle, session.sid))
+            )
+            if held != expected:
+                lost = ", ".join(
+                    f"{held.get(k, 0)} of {n} {k}"
+                    for k, n in sorted(expected.items())
+                    if held.get(k) != n
+                )
+                raise EngineError(
+                    f"the rule engine did not receive every fact of the plan ({lost})"
+                )
+
+    def run_isolated(
+        self, facts: list[dict[str, Any]], timeout: float | None = None
+    ) -> list[Match]:
+        """`run` in a forked child process: a crash of the C engine (a signal) or a run past
+        `timeout` seconds is this plan's `EngineCrash`, and the engine's state never carries
+        from one plan to the next (the child's copy is discarded, so this engine is never
+        touched: no retraction, no retired sessions, no memory held by a failed plan).
+
+        A fork shares the compiled rulesets and the facts copy-on-write, so it costs a few
+        milliseconds, less than emptying a session by retraction did. Where there is no fork
+        (not POSIX), the plan runs in-process."""
+        if not hasattr(os, "fork"):
+            return self.run(facts)
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: answer through the pipe, then leave without any cleanup
+            os.close(read_fd)
+            os._exit(_child(self, facts, write_fd))
+        os.close(write_fd)
+        reaped = False
+        try:
+            data = _read_all(read_fd, None if timeout is None else time.monotonic() + timeout)
+            if data is None:
+                raise EngineCrash(f"the rule engine ran past the time limit of {timeout:g} s")
+            _, status = os.waitpid(pid, 0)
+            reaped = True
+        finally:
+            os.close(read_fd)
+            if not reaped:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+        return _answer(data, status)
 
     def _empty(self, session: _Session) -> None:
         """Retract every fact of the session, trigger first (so no check can fire again).
@@ -420,3 +560,65 @@ class Engine:
     def live_sessions(self) -> int:
         """Sessions that hold facts: the last clean plan's (emptied lazily) and failed ones."""
         return len(self._retired) + (self._dirty is not None)
+
+
+_CHILD_INTERRUPTED = 130  # the child's exit code when it was interrupted (as a shell reports)
+_ERRORS: dict[str, type[EngineError]] = {
+    cls.__name__: cls for cls in (EngineError, EngineCrash, DerivationLimit)
+}
+
+
+def _child(engine: Engine, facts: list[dict[str, Any]], write_fd: int) -> int:
+    """Run one plan in the forked child and write the pickled answer; return the exit code.
+
+    A crash dump (faulthandler) would reach the user's terminal through the shared stderr:
+    the parent reports the crash as the plan's error instead."""
+    faulthandler.disable()
+    try:
+        answer: tuple[Any, ...]
+        try:
+            answer = ("ok", engine.run(facts))
+        except EngineError as exc:
+            answer = ("error", type(exc).__name__, str(exc))
+        except Exception as exc:  # a defect of ours inside the engine layer: still this plan's
+            answer = ("error", "EngineError", f"the rule engine failed: {exc!r}")
+        data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+        with os.fdopen(write_fd, "wb") as out:
+            out.write(data)
+        return 0
+    except KeyboardInterrupt:
+        return _CHILD_INTERRUPTED
+    except BaseException:
+        return 70  # EX_SOFTWARE: the parent reports it as a crash
+
+
+def _read_all(fd: int, deadline: float | None) -> bytes | None:
+    """Everything the child writes, or None when the deadline passes first."""
+    chunks: list[bytes] = []
+    while True:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                return None
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+
+
+def _answer(data: bytes, status: int) -> list[Match]:
+    """The child's matches, or its error, or the crash its exit status tells."""
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        if sig == signal.SIGINT:
+            raise KeyboardInterrupt
+        raise EngineCrash(f"the rule engine crashed on this plan ({signal.Signals(sig).name})")
+    code = os.WEXITSTATUS(status)
+    if code == _CHILD_INTERRUPTED:
+        raise KeyboardInterrupt
+    if code != 0 or not data:
+        raise EngineCrash(f"the rule engine's process ended with exit code {code}")
+    answer = pickle.loads(data)
+    if answer[0] == "ok":
+        return list(answer[1])
+    raise _ERRORS.get(answer[1], EngineError)(answer[2])

@@ -145,7 +145,9 @@ FACT_KINDS: dict[str, tuple[str, dict[str, str]]] = {
             "unit": "id",
             "value_proposition": "text",
             "value_norm": "the value proposition case-folded, whitespace collapsed and trimmed",
-            "index": "position among products (0-based)",
+            "index": "position among products as written (0-based); order-dependent: prefer rank",
+            "rank": "position of the product's id among all product ids in sorted order "
+            "(0-based): the same whatever order the plan lists products in",
             "positioning_statement": "text",
             "pricing": "true when pricing is given",
             "go_to_market": "text",
@@ -536,6 +538,9 @@ _PLURAL = {
 
 
 def _products(base: FactBase, products: list[Any]) -> None:
+    # Rules that pick "the first" of several products use the rank of the id, so a finding does
+    # not move to another product when the file lists them in another order.
+    ranks = {key: n for n, key in enumerate(sorted({p.id for p in products}))}
     for index, p in enumerate(products):
         steps: PlanPath = ("products", IdStep(p.id))
         pos = p.positioning
@@ -551,6 +556,7 @@ def _products(base: FactBase, products: list[Any]) -> None:
             if _present(p.value_proposition)
             else None,
             index=index,
+            rank=ranks[p.id],
             positioning_statement=pos.statement if pos else None,
             pricing=True
             if p.pricing is not None
