@@ -13,10 +13,6 @@ from __future__ import annotations
 import os
 
 KNOWN_BUGS: dict[str, str] = {
-    "engine-numbers": (
-        "a float json.dumps writes with an exponent (5e-05, 1e+16) or a huge integer is misread "
-        "by the C engine (findings lost) or crashes it (SIGSEGV)"
-    ),
     "core-tag-values": (
         "a core tag with a bad value (!!bool maybe, !!int '', !!float '') is an internal error; "
         "!!map foo prints a generator's repr"
@@ -25,7 +21,6 @@ KNOWN_BUGS: dict[str, str] = {
     "json-surrogates": "a JSON string escaped as a surrogate pair (json.dumps' emoji) is refused",
     "json-huge-int": "a JSON integer of more than 4,300 digits is an internal error",
     "terminal-escapes": "control characters from plans are echoed raw by the text report, errors",
-    "val002-order": "VAL002 reports the later of two products with the same value proposition",
     "json-yaml-marks": (
         "a JSON plan that json reads but YAML does not (a key over 1,024 characters, a tab after "
         "the closing brace) fails when a finding is located: the run ends with no report"

@@ -53,13 +53,18 @@ def spell(number: int | float, spelling: Spelling, fmt: Format) -> str:
 
     plain: positional (`0.00005`, `10000000000000000.0`); float: positional with a fraction
     (`5.0`); exponent: `5.0e-05` (YAML 1.1 reads an exponent only after a dot and with a sign,
-    so YAML and JSON get that form alike); shortest: Python's `repr` (what `json.dumps` writes).
+    so YAML and JSON get that form alike); shortest: what `json.dumps` writes (in YAML with a
+    dot added to an exponent's mantissa: `1.0e-300`).
     An integer that a float cannot hold exactly stays an integer in every spelling.
     """
     negative = str(number).startswith("-")  # keeps -0.0 negative
     sign = "-" if negative else ""
     if spelling == "shortest" or (isinstance(number, int) and abs(number) > 2**53):
-        return json.dumps(number)
+        text = json.dumps(number)
+        mantissa, e, exponent = text.partition("e")
+        if fmt == "yaml" and e and "." not in mantissa:  # YAML 1.1 reads `1e-300` as text
+            text = f"{mantissa}.0e{exponent}"
+        return text
     digits, exponent = _digits(abs(number))
     if spelling == "exponent":
         mantissa = digits[0] + "." + (digits[1:] or "0")

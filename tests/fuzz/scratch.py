@@ -9,13 +9,10 @@ once (cached): building one costs Hypothesis more than drawing from it.
 from __future__ import annotations
 
 import datetime
-import json
 from functools import cache
 from typing import Any
 
 from hypothesis import strategies as st
-
-from fuzz.known import active
 
 Numbers = st.SearchStrategy[Any]
 
@@ -40,24 +37,16 @@ EXTREME_NUMBERS: tuple[int | float, ...] = (
 )
 
 
-def _engine_safe(number: int | float) -> bool:
-    """What the engine reads right today: no exponent in json.dumps, no integer past 2**53."""
-    if isinstance(number, int):
-        return abs(number) < 2**53
-    return "e" not in json.dumps(number) and (number == 0 or 1e-4 <= abs(number) < 1e15)
-
-
 @cache
 def numbers() -> Numbers:
     """Any number a plan may hold (whether the loader accepts it is for the pipeline to say).
     Strategies are built once: building one costs Hypothesis more than drawing from it."""
-    drawn = st.one_of(
+    return st.one_of(
         st.sampled_from(EXTREME_NUMBERS),
         st.integers(-(10**6), 10**7),
         st.floats(allow_nan=False, allow_infinity=False),
         st.integers(),
     )
-    return drawn.filter(_engine_safe) if active("engine-numbers") else drawn
 
 
 # ---- text ------------------------------------------------------------------------------------

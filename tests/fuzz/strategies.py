@@ -58,8 +58,6 @@ def written(draw: st.DrawFn, data: Any, label: str, fmt: Format | None = None) -
     """Plan data written as a file, in a drawn format and number spelling, maybe damaged."""
     fmt = fmt or draw(st.sampled_from(FORMATS))
     spelling = draw(st.sampled_from(SPELLINGS))
-    if active("engine-numbers"):
-        spelling = "plain" if spelling in ("exponent", "shortest") else spelling
     ascii_only = fmt == "json" and not active("json-surrogates") and draw(st.booleans())
     text = render(data, fmt, spelling, ascii_only)
     raw, how = draw(damage(text, fmt))
