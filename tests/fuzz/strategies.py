@@ -47,9 +47,6 @@ def case_of(data: Any, fmt: Format, label: str, spelling: Spelling = "plain") ->
     return Case((PlanFile(f"plan.{fmt}", text.encode("utf-8")),), label)
 
 
-Numbers = st.SearchStrategy[Any]
-
-
 FORMATS: tuple[Format, ...] = ("yaml", "json")
 
 
