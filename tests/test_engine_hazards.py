@@ -1,6 +1,6 @@
 """The durable-rules field notes' silent hazards, each turned into a test that would catch it.
 
-See shared/notes/durable-rules.md; each test names the hazard it guards.
+See docs/architecture.md (the hazards table); each test names the hazard it guards.
 """
 
 from __future__ import annotations

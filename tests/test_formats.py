@@ -1,7 +1,8 @@
 """The interchange formats (SARIF, JUnit, Markdown), end to end through the installed CLI.
 
-SARIF and JUnit output are validated against the official schemas, kept beside the repository in
-`../shared/schemas/` (the SARIF 2.1.0 JSON Schema, the JUnit XSD that CI tools read).
+SARIF and JUnit output are validated against the official schemas, kept in `tests/schemas/`
+(the SARIF 2.1.0 JSON Schema, the JUnit XSD that CI tools read; its README says where they come
+from).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pytest
 from conftest import ROOT, SAMPLES, strataudit_command
 from lxml import etree
 
-SCHEMAS = Path(__file__).resolve().parents[2] / "shared" / "schemas"
+SCHEMAS = Path(__file__).resolve().parent / "schemas"
 DEFECTS = "sample_plans/acme-defects.yaml"
 CLEAN = "sample_plans/acme-2027.yaml"
 BAD = "tests/fixtures/bad/python_tag.yaml"
@@ -27,11 +28,7 @@ HOSTILE = "a | b <script>alert(1)</script> `x` @someone\n|---|"
 
 def schema_file(name: str) -> Path:
     path = SCHEMAS / name
-    if not path.is_file():
-        pytest.fail(
-            f"official schema {name} not found in {SCHEMAS}: the tests expect the "
-            "shared schemas folder beside the repository (../shared/schemas/)"
-        )
+    assert path.is_file(), f"official schema {name} is missing from {SCHEMAS}"
     return path
 
 

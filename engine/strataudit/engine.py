@@ -37,8 +37,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import durable.engine
-import durable_rules_engine
+from strataudit import _compat  # noqa: F401  # isort: skip  (first: Python 3.13 needs it)
+import durable.engine  # isort: skip
+import durable_rules_engine  # isort: skip
 from durable.engine import Host, MessageNotHandledException
 
 from strataudit.compiler import (

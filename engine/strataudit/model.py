@@ -76,11 +76,19 @@ def _is_x(key: Any) -> bool:
 
 
 class Model(BaseModel):
-    """Strict base: unknown keys are errors, except `extra:` and keys starting with `x_`."""
+    """Strict base: unknown keys are errors, except `extra:` and keys starting with `x_`.
+
+    Every field carries a `description`: editors show it (through `strataudit schema`) and
+    `docs/plan-guide.md` is generated from it, so the text is written for plan authors.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    extra: dict[str, Any] | None = None
+    extra: dict[str, Any] | None = Field(
+        None,
+        description="Your own data, in any shape: kept with the plan and never checked "
+        "(keys starting with `x_` are kept the same way, anywhere).",
+    )
     x_fields: dict[str, Any] = Field(default_factory=dict, exclude=True, repr=False)
 
     @model_validator(mode="before")
@@ -95,199 +103,400 @@ class Model(BaseModel):
 
 
 class Period(Model):
-    start: Date | None = None
-    end: Date | None = None
+    """The dates the plan covers."""
+
+    start: Date | None = Field(None, description="First day of the period (`YYYY-MM-DD`).")
+    end: Date | None = Field(None, description="Last day of the period (`YYYY-MM-DD`).")
 
 
 class PlanHeader(Model):
-    id: Text
-    title: Text | None = None
-    company: Text | None = None
-    owner: Text | None = None
-    currency: Text | None = None
-    period: Period | None = None
-    status: Literal["draft", "submitted", "approved"] | None = None
-    market_type: Literal["b2b", "b2c", "mixed"] | None = None
-    business_model: Literal["product", "project", "product_project"] | None = None
+    """What the plan is: its id, company, owner, currency and period."""
+
+    id: Text = Field(
+        description="The plan's id, shown in reports and part of every finding's fingerprint. "
+        "Required in a file that is audited; an included file's `plan` section is ignored."
+    )
+    title: Text | None = Field(None, description="The plan's title.")
+    company: Text | None = Field(None, description="The company the plan is for.")
+    owner: Text | None = Field(
+        None, description="Who is accountable for the plan (a name or an email address)."
+    )
+    currency: Text | None = Field(
+        None, description="The currency of every budget and price in the plan (`EUR`, `USD`)."
+    )
+    period: Period | None = Field(
+        None,
+        description="The dates the plan covers; goal deadlines and action dates must fall "
+        "within them.",
+    )
+    status: Literal["draft", "submitted", "approved"] | None = Field(
+        None, description="Where the plan is in its approval: `draft`, `submitted` or `approved`."
+    )
+    market_type: Literal["b2b", "b2c", "mixed"] | None = Field(
+        None, description="Who the company sells to: `b2b` (the default), `b2c` or `mixed`."
+    )
+    business_model: Literal["product", "project", "product_project"] | None = Field(
+        None,
+        description="How the company sells: `product` (the default), `project` or "
+        "`product_project`. A project business is expected to plan how it captures projects.",
+    )
 
 
 class Goal(Model):
-    id: Text
-    statement: Text
-    metric: Text | None = None
-    baseline: Number | None = None
-    target: Number | None = None
-    direction: Literal["increase", "decrease", "maintain"] | None = None
-    deadline: Date | None = None
-    owner: Text | None = None
-    supports: Ids | None = None
-    segments: Ids | None = None
+    """A goal, corporate or of a unit: where you want to be, from where you are, by when."""
+
+    id: Text = Field(description="The goal's id, unique in the plan.")
+    statement: Text = Field(
+        description="What the goal is, in a sentence (it names the goal in findings)."
+    )
+    metric: Text | None = Field(
+        None, description="What is measured (`service ARR`, `new service contracts`)."
+    )
+    baseline: Number | None = Field(
+        None, description="Where you are: the metric's value when the plan starts."
+    )
+    target: Number | None = Field(
+        None, description="Where you want to be: the metric's value at the deadline."
+    )
+    direction: Literal["increase", "decrease", "maintain"] | None = Field(
+        None,
+        description="Which way the metric should move: `increase` (the default), `decrease` "
+        "or `maintain`.",
+    )
+    deadline: Date | None = Field(
+        None, description="When the target is due (`YYYY-MM-DD`), within the plan's period."
+    )
+    owner: Text | None = Field(None, description="Who is accountable for the goal.")
+    supports: Ids | None = Field(
+        None,
+        description="Ids of the goals this one contributes to, corporate or unit goals. A unit "
+        "goal is aligned when a chain of `supports` reaches a corporate goal.",
+    )
+    segments: Ids | None = Field(
+        None, description="Ids of the segments the goal is about, if it is about some."
+    )
 
 
 class Corporate(Model):
-    summary: Text | None = None
-    owner: Text | None = None
-    budget: Number | None = None
-    goals: list[Goal] | None = None
+    """The corporate marketing strategy: the company-wide goals and the budget envelope."""
+
+    summary: Text | None = Field(None, description="The corporate strategy in a few sentences.")
+    owner: Text | None = Field(None, description="Who owns the corporate strategy.")
+    budget: Number | None = Field(
+        None,
+        description="The marketing envelope for the period: the units' budgets plus the "
+        "budgets of actions that belong to no unit must fit in it.",
+    )
+    goals: list[Goal] | None = Field(
+        None, description="The corporate goals, which the units' goals support."
+    )
 
 
 class SwotItem(Model):
-    id: Text
-    text: Text
+    """A strength or an opportunity of the assessment."""
+
+    id: Text = Field(
+        description="The item's id, unique in the plan (actions name it in `addresses`)."
+    )
+    text: Text = Field(description="What the item says (it names the item in findings).")
 
 
 class RiskItem(SwotItem):
-    accepted_risk: Text | None = None
+    """A weakness or a threat: something an action should address, or a risk you accept."""
+
+    accepted_risk: Text | None = Field(
+        None,
+        description="Why this is knowingly left unaddressed: with a reason here, no action "
+        "needs to address it.",
+    )
 
 
 class Assessment(Model):
-    strengths: list[SwotItem] | None = None
-    weaknesses: list[RiskItem] | None = None
-    opportunities: list[SwotItem] | None = None
-    threats: list[RiskItem] | None = None
+    """Where you are: the company's strengths and weaknesses, its opportunities and threats."""
+
+    strengths: list[SwotItem] | None = Field(
+        None, description="What gives the company an advantage; products can build on them."
+    )
+    weaknesses: list[RiskItem] | None = Field(
+        None,
+        description="What puts the company at a disadvantage; each needs an action that "
+        "addresses it, or an `accepted_risk`.",
+    )
+    opportunities: list[SwotItem] | None = Field(
+        None, description="What the market offers that the plan could use."
+    )
+    threats: list[RiskItem] | None = Field(
+        None,
+        description="What in the market could hurt the company; each needs an action that "
+        "addresses it, or an `accepted_risk`.",
+    )
 
 
 class Unit(Model):
-    id: Text
-    name: Text
-    kind: Literal["business_unit", "geography"] | None = None
-    parent: Text | None = None
-    owner: Text | None = None
-    budget: Number | None = None
-    strategy: Text | None = None
-    goals: list[Goal] | None = None
+    """A business unit or a geography, with its own budget, strategy and goals."""
+
+    id: Text = Field(description="The unit's id, unique in the plan.")
+    name: Text = Field(description="The unit's name (it names the unit in findings).")
+    kind: Literal["business_unit", "geography"] | None = Field(
+        None, description="`business_unit` or `geography`."
+    )
+    parent: Text | None = Field(
+        None, description="The id of the unit this one belongs to; none for a top-level unit."
+    )
+    owner: Text | None = Field(None, description="Who is accountable for the unit's plan.")
+    budget: Number | None = Field(
+        None,
+        description="The unit's marketing budget for the period, in the plan's currency; its "
+        "actions must fit in it.",
+    )
+    strategy: Text | None = Field(None, description="The unit's marketing strategy, in prose.")
+    goals: list[Goal] | None = Field(
+        None, description="The unit's goals, each supporting a corporate goal."
+    )
 
 
 class Segment(Model):
-    id: Text
-    name: Text
-    description: Text | None = None
-    size: Number | None = None
-    size_unit: Text | None = None
-    priority: Number | None = None
-    budget: Number | None = None
-    target: StrictBool | None = None
+    """A possible segment of the global market; the targets are the ones the plan pursues."""
+
+    id: Text = Field(description="The segment's id, unique in the plan.")
+    name: Text = Field(description="The segment's name (it names the segment in findings).")
+    description: Text | None = Field(None, description="Who is in the segment.")
+    size: Number | None = Field(None, description="How big the segment is, counted in `size_unit`.")
+    size_unit: Text | None = Field(
+        None, description="What `size` counts: accounts by default (`plants`, `people`)."
+    )
+    priority: Number | None = Field(None, description="The segment's priority; 1 is the highest.")
+    budget: Number | None = Field(None, description="The budget set aside for the segment.")
+    target: StrictBool | None = Field(
+        None, description="Whether the segment is a target (`true`); `false` by default."
+    )
 
 
 class Persona(Model):
-    id: Text
-    name: Text
-    segment: Text | None = None
-    occupation: Text | None = None
-    recreation: Text | None = None
-    spending: Text | None = None
-    usage: Text | None = None
-    value: Text | None = None
-    willingness_to_pay: Text | None = None
+    """A typical member of a segment: who they are, how they use the offer, what it is worth."""
+
+    id: Text = Field(description="The persona's id, unique in the plan.")
+    name: Text = Field(description="The persona's name (it names the persona in findings).")
+    segment: Text | None = Field(None, description="The id of the segment the persona belongs to.")
+    occupation: Text | None = Field(None, description="What they do for a living.")
+    recreation: Text | None = Field(None, description="What they do for recreation.")
+    spending: Text | None = Field(None, description="How they spend their money.")
+    usage: Text | None = Field(None, description="How and when they use the product or service.")
+    value: Text | None = Field(None, description="What it does for them.")
+    willingness_to_pay: Text | None = Field(None, description="How much it is worth to them.")
 
 
 class Competitor(Model):
-    id: Text
-    name: Text
+    """A competitor that products and segments are positioned against."""
+
+    id: Text = Field(description="The competitor's id, unique in the plan.")
+    name: Text = Field(description="The competitor's name.")
 
 
 class ProductPositioning(Model):
-    statement: Text | None = None
-    against: Ids | None = None
-    strengths: Ids | None = None
+    """How a product stands against the competition."""
+
+    statement: Text | None = Field(None, description="The positioning, in a sentence.")
+    against: Ids | None = Field(
+        None, description="Ids of the competitors it is positioned against."
+    )
+    strengths: Ids | None = Field(None, description="Ids of the strengths it builds on.")
 
 
 class Pricing(Model):
-    model: Text | None = None
-    price: Number | None = None
-    per: Text | None = None
+    """A product's price."""
+
+    model: Text | None = Field(None, description="The pricing model (`subscription`, `licence`).")
+    price: Number | None = Field(None, description="The price, in the plan's currency.")
+    per: Text | None = Field(None, description="What the price is for (`month`, `seat`).")
 
 
 class Product(Model):
-    id: Text
-    name: Text
-    kind: Literal["product", "service", "brand"] | None = None
-    unit: Text | None = None
-    value_proposition: Text | None = None
-    segments: Ids | None = None
-    supports: Ids | None = None
-    positioning: ProductPositioning | None = None
-    pricing: Pricing | None = None
-    go_to_market: Text | None = None
+    """A product, service or brand: what it offers, to which segments, for which goals."""
+
+    id: Text = Field(description="The product's id, unique in the plan.")
+    name: Text = Field(description="The product's name (it names the product in findings).")
+    kind: Literal["product", "service", "brand"] | None = Field(
+        None, description="`product`, `service` or `brand`."
+    )
+    unit: Text | None = Field(None, description="The id of the unit that sells it.")
+    value_proposition: Text | None = Field(
+        None, description="Why a customer would buy it: its unique value proposition."
+    )
+    segments: Ids | None = Field(
+        None,
+        description="Ids of the segments it is offered to: the product/segment matching "
+        "matrix. A product needs at least one target segment.",
+    )
+    supports: Ids | None = Field(None, description="Ids of the goals, of its unit, it serves.")
+    positioning: ProductPositioning | None = Field(
+        None, description="How it stands against the competition."
+    )
+    pricing: Pricing | None = Field(None, description="What it costs.")
+    go_to_market: Text | None = Field(None, description="How it reaches its customers.")
 
 
 class ProductStrategy(Model):
-    owner: Text | None = None
-    summary: Text | None = None
-    contributors: list[Function] | None = None
-    prepared: Date | None = None
+    """The product axis: how the whole portfolio of products and services is steered."""
+
+    owner: Text | None = Field(None, description="Who owns the product strategy.")
+    summary: Text | None = Field(None, description="The product strategy in a few sentences.")
+    contributors: list[Function] | None = Field(
+        None,
+        description="The functions that shaped it: `marketing`, `management`, `product`, "
+        "`sales`, `finance`, `engineering`, `service` or `other`.",
+    )
+    prepared: Date | None = Field(
+        None,
+        description="When it was prepared (`YYYY-MM-DD`); the market strategy should come first.",
+    )
 
 
 class SegmentPositioning(Model):
-    segment: Text
-    statement: Text | None = None
-    against: Ids | None = None
-    offers: Ids | None = None
-    pricing: Text | None = None
+    """How the company positions itself in one target segment."""
+
+    segment: Text = Field(
+        description="The id of the target segment; one entry per segment (it identifies the "
+        "entry, as an id does)."
+    )
+    statement: Text | None = Field(None, description="The positioning, in a sentence.")
+    against: Ids | None = Field(
+        None, description="Ids of the competitors it is positioned against."
+    )
+    offers: Ids | None = Field(None, description="Ids of the products offered to the segment.")
+    pricing: Text | None = Field(None, description="The pricing for the segment.")
 
 
 class Audience(Model):
-    id: Text
-    role: Role
-    segment: Text | None = None
-    message: Text | None = None
+    """A kind of decision-maker at the customer, by function, in a segment."""
+
+    id: Text = Field(description="The audience's id, unique in the plan.")
+    role: Role = Field(
+        description="Their function: `general_management`, `financial`, `technical`, `user`, "
+        "`procurement`, `influencer` or `other`."
+    )
+    segment: Text | None = Field(None, description="The id of the segment they are in.")
+    message: Text | None = Field(None, description="What the plan tells them.")
 
 
 class Tier(Model):
-    id: Text
-    tier: Literal["major", "medium", "small"]
-    criteria: Text | None = None
-    approach: Text | None = None
+    """A tier of the client portfolio, with how its clients are served."""
+
+    id: Text = Field(description="The tier's id, unique in the plan.")
+    tier: Literal["major", "medium", "small"] = Field(
+        description="`major`, `medium` or `small` accounts (it names the tier in findings)."
+    )
+    criteria: Text | None = Field(None, description="Which clients belong to the tier.")
+    approach: Text | None = Field(None, description="How the tier's clients are served.")
 
 
 class MarketStrategy(Model):
-    owner: Text | None = None
-    prepared: Date | None = None
-    go_to_market: Text | None = None
-    brand: Text | None = None
-    promotion: Text | None = None
-    communication: Text | None = None
-    positioning: list[SegmentPositioning] | None = None
-    audiences: list[Audience] | None = None
-    portfolio: list[Tier] | None = None
-    influencers: Text | None = None
-    business_development: Text | None = None
+    """The market axis: the main lines for all segments, positioning, audiences, portfolio."""
+
+    owner: Text | None = Field(None, description="Who owns the market strategy.")
+    prepared: Date | None = Field(
+        None,
+        description="When it was prepared (`YYYY-MM-DD`); it should precede the product strategy.",
+    )
+    go_to_market: Text | None = Field(None, description="The main line of the go to market.")
+    brand: Text | None = Field(None, description="The main line of the brand.")
+    promotion: Text | None = Field(None, description="The main line of promotion.")
+    communication: Text | None = Field(None, description="The main line of communication.")
+    positioning: list[SegmentPositioning] | None = Field(
+        None, description="The positioning in each target segment, one entry per segment."
+    )
+    audiences: list[Audience] | None = Field(
+        None, description="The decision-makers at the customer that the plan addresses."
+    )
+    portfolio: list[Tier] | None = Field(
+        None, description="The client portfolio, by tier (major, medium, small accounts)."
+    )
+    influencers: Text | None = Field(None, description="How the plan works with influencers.")
+    business_development: Text | None = Field(
+        None, description="How the plan develops new business."
+    )
 
 
 class Action(Model):
-    id: Text
-    title: Text
-    kind: ActionKind | None = None
-    unit: Text | None = None
-    owner: Text | None = None
-    budget: Number | None = None
-    start: Date | None = None
-    due: Date | None = None
-    addresses: Ids | None = None
-    supports: Ids | None = None
-    products: Ids | None = None
-    segments: Ids | None = None
-    audiences: Ids | None = None
-    tiers: Ids | None = None
-    collaborators: list[Function] | None = None
+    """What will be done, by whom, when, with what budget, and what it serves."""
+
+    id: Text = Field(description="The action's id, unique in the plan.")
+    title: Text = Field(description="What will be done (it names the action in findings).")
+    kind: ActionKind | None = Field(
+        None,
+        description="The kind of action: `go_to_market`, `brand`, `promotion`, "
+        "`communication`, `business_development`, `influencers`, `portfolio`, "
+        "`opportunity_capture`, `product`, `research` or `other`.",
+    )
+    unit: Text | None = Field(
+        None,
+        description="The id of the unit whose budget pays for it; none: the corporate budget.",
+    )
+    owner: Text | None = Field(None, description="Who is responsible for it.")
+    budget: Number | None = Field(None, description="What it costs, in the plan's currency.")
+    start: Date | None = Field(None, description="When it starts (`YYYY-MM-DD`).")
+    due: Date | None = Field(None, description="When it is done (`YYYY-MM-DD`).")
+    addresses: Ids | None = Field(
+        None, description="Ids of the SWOT items it acts on (strengths, weaknesses, ...)."
+    )
+    supports: Ids | None = Field(None, description="Ids of the goals it contributes to.")
+    products: Ids | None = Field(None, description="Ids of the products it is about.")
+    segments: Ids | None = Field(None, description="Ids of the segments it is aimed at.")
+    audiences: Ids | None = Field(None, description="Ids of the audiences it addresses.")
+    tiers: Ids | None = Field(None, description="Ids of the portfolio tiers it addresses.")
+    collaborators: list[Function] | None = Field(
+        None,
+        description="The functions involved besides marketing (same values as the product "
+        "strategy's `contributors`).",
+    )
+
+
+SCHEMA_KEY = "$schema"
+"""A JSON plan's link to its JSON Schema, for editors: accepted at the top level and ignored."""
 
 
 class Plan(Model):
     """One plan file (or the merge of a plan and what it includes)."""
 
-    strataudit: Annotated[Literal[1], BeforeValidator(_version)]
-    plan: PlanHeader | None = None
-    include: list[Text] | None = None
-    corporate: Corporate | None = None
-    assessment: Assessment | None = None
-    units: list[Unit] | None = None
-    segments: list[Segment] | None = None
-    personas: list[Persona] | None = None
-    competitors: list[Competitor] | None = None
-    products: list[Product] | None = None
-    product_strategy: ProductStrategy | None = None
-    market_strategy: MarketStrategy | None = None
-    actions: list[Action] | None = None
+    strataudit: Annotated[Literal[1], BeforeValidator(_version)] = Field(
+        description="The format version: `1`. Required at the top of every plan file."
+    )
+    plan: PlanHeader | None = Field(
+        None, description="What the plan is: id, company, owner, currency, period."
+    )
+    include: list[Text] | None = Field(
+        None,
+        description="Other plan files merged into this one before the audit, as paths "
+        "relative to this file (for example the corporate strategy HQ publishes).",
+    )
+    corporate: Corporate | None = Field(None, description="The corporate marketing strategy.")
+    assessment: Assessment | None = Field(
+        None, description="Strengths, weaknesses, opportunities and threats (SWOT)."
+    )
+    units: list[Unit] | None = Field(None, description="The business units and geographies.")
+    segments: list[Segment] | None = Field(
+        None, description="The global market, divided into possible segments."
+    )
+    personas: list[Persona] | None = Field(None, description="Typical members of the segments.")
+    competitors: list[Competitor] | None = Field(None, description="The competition.")
+    products: list[Product] | None = Field(None, description="Products, services and brands.")
+    product_strategy: ProductStrategy | None = Field(
+        None, description="The product axis: the whole portfolio."
+    )
+    market_strategy: MarketStrategy | None = Field(
+        None, description="The market axis: segments, positioning, audiences, portfolio."
+    )
+    actions: list[Action] | None = Field(
+        None, description="What will be done, by whom, when and with what budget."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_schema_link(cls, data: Any) -> Any:
+        """`$schema` belongs to the editor (JSON has no comment to carry a modeline)."""
+        if isinstance(data, dict) and SCHEMA_KEY in data:
+            return {k: v for k, v in data.items() if k != SCHEMA_KEY}
+        return data
 
 
 # Entity lists that merge by id, with the key that identifies an item.
@@ -302,7 +511,8 @@ def entity_key_field(list_name: str) -> str:
 def plan_json_schema() -> dict[str, Any]:
     """The plan format's JSON Schema, generated from these models so it cannot drift.
 
-    `x_` keys are allowed everywhere (patternProperties); the internal `x_fields` is hidden.
+    `x_` keys are allowed everywhere (patternProperties); the internal `x_fields` is hidden;
+    a top-level `$schema` (a JSON editor's link to this schema) is allowed.
     """
     schema = Plan.model_json_schema(mode="validation")
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
@@ -322,4 +532,12 @@ def plan_json_schema() -> dict[str, Any]:
                 fix(value)
 
     fix(schema)
+    schema["properties"] = {
+        SCHEMA_KEY: {
+            "type": "string",
+            "description": "The URL or path of this JSON Schema, for editors; ignored by the "
+            "audit (YAML plans use a `# yaml-language-server: $schema=...` comment instead).",
+        },
+        **schema["properties"],
+    }
     return schema
