@@ -63,7 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     import hypothesis
     from fuzz.harness import STATS
 
-    print(f"seed {seed} (replay: bench/fuzz.py --plans {args.plans} --seed {seed})")
+    replay = f"--plans {args.plans}" + " --known" * args.known
+    replay += f" -k {args.select}" if args.select else ""
+    print(f"seed {seed} (replay: bench/fuzz.py {replay} --seed {seed})")
     failed: list[str] = []
     start = time.perf_counter()
     for name, prop in _properties(args.select):
@@ -89,11 +91,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(prop: Callable[[], Any]) -> str | None:
-    """Run one property; its failure (with Hypothesis's falsifying example) as text."""
+    """Run one property; its failure as text: what broke, then Hypothesis's smallest example."""
     try:
         prop()
     except Exception as exc:  # any failure of a property is reported, and the run goes on
-        return "".join(traceback.format_exception(exc))[-6000:]
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        notes = "\n".join(getattr(exc, "__notes__", ()))
+        return (
+            f"{type(exc).__name__} at {where.filename}:{where.lineno}: {str(exc)[:3000]}\n"
+            f"{notes[:12000]}"
+        )
     return None
 
 
