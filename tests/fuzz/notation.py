@@ -152,6 +152,9 @@ def _yaml_block(value: Any, indent: int, lines: list[str], number: Callable[[Any
     if isinstance(value, dict) and value:
         for key, item in value.items():
             head = f"{pad}{_key(key)}:"
+            if len(head) - indent > 1024:  # YAML allows implicit keys up to 1,024 characters:
+                lines.append(f"{pad}? {_key(key)}")  # a longer one is written explicitly
+                head = f"{pad}:"
             if isinstance(item, dict | list) and item:
                 lines.append(head)
                 _yaml_block(item, indent + 2, lines, number)
