@@ -13,8 +13,9 @@ Figures:
   best of N wall-clock; peak memory is that subprocess's ru_maxrss (os.wait4);
 - stages, in-process, best of N each: parse = source.load_document; validate = loader.load_plan
   minus parse; facts = facts.build_facts; engine = Engine.run_isolated (the forked run an
-  audit makes); findings = findings.build_findings; report = the JSON report rendered as the CLI does. `setup` (rule files loaded, compiled and
-  registered in the engine) is paid once per process and shown apart;
+  audit makes); findings = findings.build_findings; report = the JSON report rendered as the
+  CLI does. `setup` (rule files loaded, compiled and registered in the engine) is paid once per
+  process and shown apart;
 - floor: yaml.load(f, Loader=yaml.CSafeLoader) on the same file, best of N (with the garbage
   collector on, as in any run; the figure without it is shown too);
 - batches: 1,000 typical plans in a directory, `strataudit audit DIR -j N`.
