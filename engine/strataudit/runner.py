@@ -21,7 +21,7 @@ from strataudit.gate import FAIL_LEVELS, judge
 from strataudit.loader import display_name
 from strataudit.outputs import identities, refuse_inputs, write_atomic
 from strataudit.reports import needs_plans
-from strataudit.results import Report
+from strataudit.results import Report, Waiver
 from strataudit.rulefile import RuleSet, check_known_ids, load_ruleset
 from strataudit.suppress import apply_baseline, apply_waivers, read_baseline, save_baseline
 
@@ -45,6 +45,8 @@ class RunOptions:
     jobs: int = 1  #: audit plans in this many processes
     formats: tuple[str, ...] = ("json",)  #: the formats the caller renders (html keeps models)
     outputs: tuple[Path, ...] = ()  #: files the caller will write: refused if the run reads them
+    #: waivers granted elsewhere (the service's record), applied after the config's
+    waivers: tuple[Waiver, ...] = ()
     #: called as `progress(done, total)` after each plan (a progress bar); never prints itself
     progress: Callable[[int, int], object] | None = field(default=None, compare=False)
 
@@ -104,7 +106,8 @@ def run(targets: Sequence[str | Path], options: RunOptions | None = None) -> Rep
         ruleset, found.targets, options.jobs, done, needs_plans(options.formats)
     )
     today = options.as_of or datetime.date.today()
-    waived = apply_waivers(results, config.waivers, today, set(ruleset.by_id))
+    waivers = (*config.waivers, *options.waivers)
+    waived = apply_waivers(results, waivers, today, set(ruleset.by_id))
     results = waived.results
     read |= identities([*found.files, *(s for r in results for s in r.sources)])
     refuse_inputs(outputs, read)
