@@ -402,7 +402,6 @@ def _store(database_url: str) -> Any:
     default="info",
     show_default=True,
 )
-@guarded
 def serve(
     database_url: str,
     host: str,
@@ -414,7 +413,11 @@ def serve(
     no_store_plans: bool,
     log_level: str,
 ) -> None:
-    """Serve the pre-approval gate over HTTP (docs/service.md)."""
+    """Serve the pre-approval gate over HTTP (docs/service.md).
+
+    Not `guarded`: uvicorn handles SIGINT and SIGTERM itself (a graceful shutdown that lets
+    running audits finish and be recorded), then re-raises the signal, so the process ends as
+    a service killed by that signal is expected to."""
     try:
         from strataudit.service.app import serve as run_server
         from strataudit.service.settings import Settings
