@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -99,7 +100,8 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
-        self.log = b""
+        # stderr (the access log) goes to a file: an unread pipe would fill and stall the server
+        self.log_file = tempfile.TemporaryFile()  # noqa: SIM115 (read after the process ends)
 
     def start(self) -> Server:
         command = [
@@ -114,12 +116,12 @@ class Server:
             *self.options,
         ]
         self.process = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=self.cwd
+            command, stdout=subprocess.DEVNULL, stderr=self.log_file, cwd=self.cwd
         )
         deadline = time.monotonic() + START_DEADLINE
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise AssertionError(f"the server exited: {self.stop()[-3000:]!r}")
+                raise AssertionError(f"the server exited: {self.stderr()[-3000:]!r}")
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(self.url + "/readyz", timeout=2).status_code == 200:
                     return self
@@ -143,19 +145,21 @@ class Server:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
-                _, err = self.process.communicate(timeout=60)
+                self.process.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 self.process.kill()
-                _, err = self.process.communicate(timeout=30)
-            self.log += err or b""
-        return self.log.decode(errors="replace")
+                self.process.wait(timeout=30)
+        return self.stderr()
 
     def kill(self) -> None:
         """SIGKILL: no shutdown at all."""
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
-            _, err = self.process.communicate(timeout=30)
-            self.log += err or b""
+            self.process.wait(timeout=30)
+
+    def stderr(self) -> str:
+        self.log_file.seek(0)
+        return self.log_file.read().decode(errors="replace")
 
 
 class Api:

@@ -12,6 +12,7 @@ import hashlib
 import json
 import time
 import uuid
+from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -88,8 +89,11 @@ def _split(values: list[str]) -> tuple[str, ...]:
     return tuple(v.strip() for value in values for v in value.split(",") if v.strip())
 
 
-def _answer(rt: Runtime, row: RowMapping, replayed: bool = False) -> JSONResponse:
-    body = decisions.view(row, rt.store.files(row["id"]))
+def _answer(
+    rt: Runtime, row: decisions.Row, files: Any = None, replayed: bool = False
+) -> JSONResponse:
+    """The decision as the API answers it (`files`: its files, read when not given)."""
+    body = decisions.view(row, files if files is not None else rt.store.files(row["id"]))
     headers = {"Location": body["links"]["self"]}
     if replayed:
         headers["Idempotent-Replayed"] = "true"
@@ -160,12 +164,16 @@ async def submit(
         )
         for n, raw in bundle.files
     ]
-    row, created = await run_in_threadpool(rt.store.add_decision, decision, files)
-    if not created:
-        return await run_in_threadpool(_replay, rt, row, digest)
+    first = await run_in_threadpool(rt.store.add_decision, decision, files)
+    if first is not None:  # a concurrent retry with the same key was recorded first
+        return await run_in_threadpool(_replay, rt, first, digest)
     rt.metrics.audits.labels(outcome.verdict).inc()
     rt.metrics.latency.observe(time.perf_counter() - started)
-    return await run_in_threadpool(_answer, rt, row)
+    shown = [
+        {"name": f.name, "sha256": f.sha256, "size": f.size, "stored": f.content is not None}
+        for f in files
+    ]
+    return _answer(rt, asdict(decision), shown)
 
 
 def visible(rt: Runtime, caller: Principal, decision_id: str) -> RowMapping:

@@ -5,6 +5,8 @@ the explicit retention command); the migration's triggers refuse any UPDATE besi
 decision is inserted with its files in one transaction, so it is in the record whole or not at
 all. Idempotency rests on the unique constraint (submitter, key): of two concurrent inserts one
 wins and the other reads the winner, with no read-then-write race.
+
+Rows come back as SQLAlchemy `RowMapping`s, read-only mappings keyed by column name.
 """
 
 from __future__ import annotations
@@ -70,7 +72,9 @@ def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=FULL")  # an answered 201 survives a kill -9
+    # NORMAL: in WAL mode a commit survives the process's death (kill -9), not a power cut;
+    # an operator who needs that runs PostgreSQL (docs/service.md)
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 
@@ -138,11 +142,9 @@ class Store:
         return True
 
     # -- decisions ------------------------------------------------------------------------
-    def add_decision(
-        self, decision: NewDecision, files: Sequence[StoredFile]
-    ) -> tuple[RowMapping, bool]:
-        """Insert the decision and its files in one transaction: (row, True). When the
-        submitter already used its idempotency key: (the first decision, False)."""
+    def add_decision(self, decision: NewDecision, files: Sequence[StoredFile]) -> RowMapping | None:
+        """Insert the decision and its files in one transaction: None. When the submitter
+        already used its idempotency key: the first decision, and nothing is inserted."""
         try:
             with self.engine.begin() as c:
                 c.execute(insert(t.decisions).values(**asdict(decision)))
@@ -155,10 +157,8 @@ class Store:
             first = self.decision_by_key(decision.submitter_id, decision.idempotency_key)
             if first is None:
                 raise
-            return first, False
-        found = self.decision(decision.id)
-        assert found is not None
-        return found, True
+            return first
+        return None
 
     def decision(self, decision_id: str) -> RowMapping | None:
         with self.engine.connect() as c:
