@@ -10,6 +10,7 @@ import gc
 import os
 import re
 import signal
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -167,6 +168,32 @@ def _discover_dir(directory: Path, found: Discovery) -> None:
             found.targets.append(Target(path, display_name(path)))
 
 
+_SHARED = threading.local()  # per thread: a durable-rules Host is not thread-safe
+MAX_RETIRED_SESSIONS = 64  # a shared Auditor is rebuilt past this many failed plans
+
+
+def shared_auditor(ruleset: RuleSet) -> Auditor:
+    """The Auditor of `ruleset` for this thread, reused by later runs with the same rules.
+
+    Building one (compiling the rules, registering them in the engine) costs more than
+    auditing a typical plan, and a long-lived process (the service's workers) runs many plans;
+    one engine auditing plan after plan is what `Engine` is built for (hazard 6). The key is
+    the identity of each rule's spec, kept alive by the cache so that no other spec can take
+    its id; a failed plan retires an engine session, so past `MAX_RETIRED_SESSIONS` of them a
+    fresh Auditor is built (the engine's limit is 1,024)."""
+    key = tuple(id(rule.spec) for rule in ruleset)
+    cached: tuple[tuple[int, ...], RuleSet, Auditor] | None = getattr(_SHARED, "auditor", None)
+    if (
+        cached is not None
+        and cached[0] == key
+        and cached[2].engine.live_sessions() <= MAX_RETIRED_SESSIONS
+    ):
+        return cached[2]
+    auditor = Auditor(ruleset)
+    _SHARED.auditor = (key, ruleset, auditor)
+    return auditor
+
+
 def audit_targets(
     ruleset: RuleSet,
     targets: list[Target],
@@ -183,7 +210,7 @@ def audit_targets(
     and goes on: the run ends without a report, never with a partial one."""
     results: list[PlanResult] = []
     if jobs <= 1 or len(targets) < 2:
-        auditor = Auditor(ruleset)
+        auditor = shared_auditor(ruleset)
         for target in targets:
             results.append(auditor.audit(target))
             if done:

@@ -129,7 +129,7 @@ def from_bundle(body: bytes) -> Bundle:
     if parsed.main is not None and parsed.main not in parsed.files:
         raise Problem("invalid-bundle", f"`main` names `{parsed.main}`, not a bundle file")
     try:
-        files = tuple((n, text.encode("utf-8")) for n, text in parsed.files.items())
+        files = tuple((n, parsed.files[n].encode("utf-8")) for n in sorted(parsed.files))
     except UnicodeEncodeError:
         raise Problem(
             "bad-request", "a file's text is not valid Unicode (a lone surrogate)"
