@@ -151,7 +151,9 @@ def _complete(database: str) -> dict[str, dict[str, Any]]:
 
 
 @pytest.mark.slow
-def test_kill_9_of_the_server_mid_burst(database: str) -> None:
+def test_kill_9_of_the_server_mid_burst_then_a_graceful_stop(database: str) -> None:
+    """After the kill and the restart, SIGTERM during an audit: the audit is finished,
+    answered and recorded before the server exits."""
     server = Server(database).start()
     tokens = make_tokens(server, database)
     answered: list[str] = []
