@@ -335,3 +335,212 @@ def schema() -> None:
     from strataudit.model import plan_json_schema
 
     click.echo(json.dumps(plan_json_schema(), indent=2))
+
+
+# -- the service (`strataudit serve`, its tokens and its record); FastAPI and SQLAlchemy are
+# imported inside the commands, so `audit` never loads them. docs/service.md describes them.
+
+_database = click.option(
+    "--database",
+    "database_url",
+    envvar="STRATAUDIT_DATABASE_URL",
+    default="sqlite:///strataudit.db",
+    show_default=True,
+    help="SQLAlchemy URL of the decision record [env STRATAUDIT_DATABASE_URL].",
+)
+
+
+def _store(database_url: str) -> Any:
+    try:
+        from strataudit.service.store import Store
+    except ImportError as exc:
+        _fail(f"error: the service needs its extra: pip install 'strataudit[service]' ({exc})")
+    store = Store(database_url)
+    store.migrate()
+    return store
+
+
+@main.command()
+@_database
+@click.option("--host", envvar="STRATAUDIT_HOST", default="127.0.0.1", show_default=True)
+@click.option("--port", envvar="STRATAUDIT_PORT", type=click.IntRange(0, 65535), default=8080)
+@click.option(
+    "--workers",
+    envvar="STRATAUDIT_WORKERS",
+    type=click.IntRange(1, 64),
+    help="Audit worker processes [default: the cores, at most 4].",
+)
+@click.option(
+    "--audit-timeout",
+    envvar="STRATAUDIT_AUDIT_TIMEOUT",
+    type=click.FloatRange(0.1, 3600),
+    default=30.0,
+    show_default=True,
+    help="Seconds one audit may run before its worker is stopped (503).",
+)
+@click.option(
+    "--max-body",
+    envvar="STRATAUDIT_MAX_BODY",
+    type=click.IntRange(1024),
+    default=5 * 1024 * 1024,
+    show_default=True,
+    help="Largest request body in bytes (larger: 413).",
+)
+@click.option(
+    "--max-waiver-days",
+    envvar="STRATAUDIT_MAX_WAIVER_DAYS",
+    type=click.IntRange(1, 3650),
+    default=365,
+    show_default=True,
+    help="Longest waiver a reviewer may grant.",
+)
+@click.option(
+    "--no-store-plans",
+    is_flag=True,
+    envvar="STRATAUDIT_NO_STORE_PLANS",
+    help="Record digests and findings, not the submitted bytes.",
+)
+@click.option(
+    "--log-level",
+    envvar="STRATAUDIT_LOG_LEVEL",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="info",
+    show_default=True,
+)
+def serve(
+    database_url: str,
+    host: str,
+    port: int,
+    workers: int | None,
+    audit_timeout: float,
+    max_body: int,
+    max_waiver_days: int,
+    no_store_plans: bool,
+    log_level: str,
+) -> None:
+    """Serve the pre-approval gate over HTTP (docs/service.md).
+
+    Not `guarded`: uvicorn handles SIGINT and SIGTERM itself (a graceful shutdown that lets
+    running audits finish and be recorded), then re-raises the signal, so the process ends as
+    a service killed by that signal is expected to."""
+    try:
+        from strataudit.service.app import serve as run_server
+        from strataudit.service.settings import Settings
+    except ImportError as exc:
+        _fail(f"error: the service needs its extra: pip install 'strataudit[service]' ({exc})")
+    settings = Settings(
+        database_url=database_url,
+        host=host,
+        port=port,
+        audit_timeout=audit_timeout,
+        max_body=max_body,
+        max_waiver_days=max_waiver_days,
+        store_plans=not no_store_plans,
+        log_level=log_level,
+        **({"workers": workers} if workers else {}),
+    )
+    run_server(settings)
+
+
+@main.group()
+def tokens() -> None:
+    """The service's bearer tokens: create, list, revoke."""
+
+
+@tokens.command("create")
+@click.option("--name", required=True, help="Who uses it: the submitter or reviewer name.")
+@click.option("--role", type=click.Choice(["submitter", "reviewer", "admin"]), required=True)
+@_database
+@guarded
+def tokens_create(name: str, role: str, database_url: str) -> None:
+    """Create a token and print it (this once: only its hash is kept)."""
+    from sqlalchemy.exc import IntegrityError
+
+    from strataudit.service.auth import create_token
+
+    try:
+        token_id, token = create_token(_store(database_url), name, role, "cli")
+    except IntegrityError:
+        _fail(f"error: a token is already named `{name}`")
+        return
+    say(f"token {token_id} ({role} `{name}`); it is shown this once:")
+    click.echo(token)
+
+
+@tokens.command("list")
+@_database
+@guarded
+def tokens_list(database_url: str) -> None:
+    """Every token: id, name, role, created, revoked (never the secret)."""
+    from tabulate import tabulate
+
+    rows = [
+        (r["id"], r["name"], r["role"], r["created_at"], r["revoked_at"] or "")
+        for r in _store(database_url).tokens()
+    ]
+    click.echo(inert(tabulate(rows, headers=["id", "name", "role", "created", "revoked"])))
+
+
+@tokens.command("revoke")
+@click.argument("token_id")
+@_database
+@guarded
+def tokens_revoke(token_id: str, database_url: str) -> None:
+    """Revoke a token at once (a record of its own; the token row stays)."""
+    store = _store(database_url)
+    if store.token(token_id) is None:
+        _fail(f"error: no token `{token_id}`; see `strataudit tokens list`")
+    if not store.revoke_token(token_id, "cli"):
+        _fail(f"error: token `{token_id}` is already revoked")
+    click.echo(f"revoked {token_id}")
+
+
+@main.group()
+def decisions() -> None:
+    """The service's decision record: verify, prune."""
+
+
+@decisions.command("verify")
+@click.argument("ids", nargs=-1)
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="Only decisions since.")
+@_database
+@guarded
+def decisions_verify(ids: tuple[str, ...], since: Any, database_url: str) -> None:
+    """Re-audit stored decisions; exit 1 if one would differ under the same rules."""
+    import datetime
+
+    from strataudit.service.replay import verify
+
+    start = since.replace(tzinfo=datetime.UTC) if since else None
+    tally: dict[str, int] = {}
+    bad = 0
+    for outcome in verify(_store(database_url), start, ids):
+        tally[outcome.status] = tally.get(outcome.status, 0) + 1
+        if outcome.status != "same":
+            click.echo(inert(f"{outcome.status:13} {outcome.decision_id} {outcome.detail}"))
+        bad += outcome.bad
+    click.echo(", ".join(f"{n} {s}" for s, n in sorted(tally.items())) or "no decisions")
+    sys.exit(1 if bad else 0)
+
+
+@decisions.command("prune")
+@click.option(
+    "--before",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    required=True,
+    help="Delete decisions submitted before this day (UTC).",
+)
+@click.option("--yes", is_flag=True, help="Do it (without: only count them).")
+@_database
+@guarded
+def decisions_prune(before: Any, yes: bool, database_url: str) -> None:
+    """Delete old decisions with their files and reviews: retention, never a side effect."""
+    import datetime
+
+    store = _store(database_url)
+    cutoff = before.replace(tzinfo=datetime.UTC)
+    if not yes:
+        count = store.count_decisions(before=cutoff)
+        click.echo(f"{count} decisions before {cutoff.date()} would be deleted (add --yes)")
+        return
+    click.echo(f"deleted {store.prune(cutoff)} decisions before {cutoff.date()}")

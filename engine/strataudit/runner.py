@@ -22,7 +22,7 @@ from strataudit.gate import FAIL_LEVELS, judge
 from strataudit.loader import display_name
 from strataudit.outputs import identities, refuse_inputs, write_atomic
 from strataudit.reports import needs_plans
-from strataudit.results import InputProblem, Report
+from strataudit.results import InputProblem, Report, Waiver
 from strataudit.rulefile import RuleSet, check_known_ids, load_ruleset
 from strataudit.suppress import apply_baseline, apply_waivers, read_baseline, save_baseline
 
@@ -49,6 +49,8 @@ class RunOptions:
     jobs: int = 1  #: audit plans in this many processes
     formats: tuple[str, ...] = ("json",)  #: the formats the caller renders (html keeps models)
     outputs: tuple[Path, ...] = ()  #: files the caller will write: refused if the run reads them
+    #: waivers granted elsewhere (the service's record), applied after the config's
+    waivers: tuple[Waiver, ...] = ()
     #: called as `progress(done, total)` after each plan (a progress bar); never prints itself
     progress: Callable[[int, int], object] | None = field(default=None, compare=False)
 
@@ -133,7 +135,8 @@ def run(targets: Sequence[str | Path], options: RunOptions | None = None) -> Rep
         auditor=auditor_for(ruleset) if options.jobs <= 1 or total < 2 else None,
     )
     today = options.as_of or datetime.date.today()
-    waived = apply_waivers(results, config.waivers, today, set(ruleset.by_id))
+    waivers = (*config.waivers, *options.waivers)
+    waived = apply_waivers(results, waivers, today, set(ruleset.by_id))
     results = waived.results
     read |= identities([*found.files, *(s for r in results for s in r.sources)])
     refuse_inputs(outputs, read)
