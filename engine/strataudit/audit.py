@@ -103,7 +103,13 @@ class Auditor:
         try:
             loaded = load_plan(target.path, target.display, target.text)
         except InputError as exc:
-            return PlanResult(target.display, None, error=exc.problem, sources=named)
+            return PlanResult(
+                target.display,
+                None,
+                error=exc.problem,
+                more_errors=exc.problems[1:],
+                sources=named,
+            )
         assert loaded.plan.plan is not None
         plan_id = loaded.plan.plan.id
         sources = tuple(os.path.realpath(d.path) for d in loaded.documents if d.path)

@@ -19,6 +19,7 @@ from pydantic import (
     Field,
     Strict,
     StrictBool,
+    WithJsonSchema,
     model_validator,
 )
 
@@ -31,6 +32,8 @@ def _to_date(value: Any) -> Any:
         raise ValueError("a date is YYYY-MM-DD, without a time")
     if isinstance(value, datetime.date) or value is None:
         return value
+    if isinstance(value, str) and not value.strip():
+        return None  # blank is "missing", as the format defines it: the rules report it
     if isinstance(value, str) and _DATE.match(value):
         try:
             return datetime.date.fromisoformat(value)
@@ -46,10 +49,25 @@ def _version(value: Any) -> Any:
     return value
 
 
+def _one_id(value: Any) -> Any:
+    """`supports: CG-1` is the one-element list `[CG-1]`: a single id is a list of one
+    (and a blank one is missing, as a blank value is anywhere in the format)."""
+    if isinstance(value, str):
+        return [value] if value.strip() else None
+    return value
+
+
 Text = Annotated[str, Strict()]
 Number = Annotated[float, Strict(), AllowInfNan(False)]
-Date = Annotated[datetime.date, BeforeValidator(_to_date)]
-Ids = list[Text]
+Date = Annotated[datetime.date | None, BeforeValidator(_to_date)]  # blank: None
+Ids = Annotated[
+    list[Text],
+    BeforeValidator(_one_id),
+    WithJsonSchema(
+        {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
+    ),
+]
+Aggregate = Literal["sum"]
 Function = Literal[
     "marketing", "management", "product", "sales", "finance", "engineering", "service", "other"
 ]
@@ -174,6 +192,12 @@ class Goal(Model):
     )
     segments: Ids | None = Field(
         None, description="Ids of the segments the goal is about, if it is about some."
+    )
+    aggregate: Aggregate | None = Field(
+        None,
+        description="How the metric of a corporate goal adds up from the unit goals that "
+        "support it: `sum` (their targets with the same metric must reach its target). "
+        "Without it nothing is added up: percentages and ratios do not sum.",
     )
 
 

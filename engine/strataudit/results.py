@@ -207,6 +207,12 @@ class PlanResult:
     error: InputProblem | None = None  #: why it could not be audited
     plan: LoadedPlan | None = field(default=None, compare=False, repr=False)  #: for views
     sources: tuple[str, ...] = ()  #: every file read for it (real paths): never written to
+    more_errors: tuple[InputProblem, ...] = ()  #: its other input problems, after `error`
+
+    @property
+    def problems(self) -> tuple[InputProblem, ...]:
+        """Every input problem of the plan, `error` first (none when it was audited)."""
+        return (self.error, *self.more_errors) if self.error is not None else ()
 
 
 @dataclass(frozen=True)
@@ -292,7 +298,7 @@ class Report:
     @cached_property
     def plan_errors(self) -> tuple[InputProblem, ...]:
         """The problems that stopped a plan of `results` (its suite, section or row)."""
-        return tuple(r.error for r in self.results if r.error is not None)
+        return tuple(p for r in self.results for p in r.problems)
 
     @cached_property
     def other_errors(self) -> tuple[InputProblem, ...]:

@@ -141,7 +141,7 @@ def run(targets: Sequence[str | Path], options: RunOptions | None = None) -> Rep
     if options.write_baseline is not None:
         count = save_baseline(options.write_baseline, results, write_atomic)
         written = (str(options.write_baseline), count)
-    errors = (*found.errors, *(r.error for r in results if r.error is not None))
+    errors = (*found.errors, *(p for r in results for p in r.problems))
     level = FAIL_LEVELS[options.fail_on or config.fail_on or "error"]
     verdict = judge(results, level, run_errors=len(found.errors), expired=waived.expired)
     return Report(
