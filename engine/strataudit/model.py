@@ -63,9 +63,7 @@ Date = Annotated[datetime.date | None, BeforeValidator(_to_date)]  # blank: None
 Ids = Annotated[
     list[Text],
     BeforeValidator(_one_id),
-    WithJsonSchema(
-        {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
-    ),
+    WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}),
 ]
 Aggregate = Literal["sum"]
 Function = Literal[
