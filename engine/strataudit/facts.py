@@ -3,8 +3,8 @@
 Every entity becomes one fact; every reference (an id in a list or a single-id field) becomes
 one `link` fact, because the engine cannot match inside lists (docs/architecture.md). A field
 that is missing (absent, null, blank, empty, or a placeholder such as `TBD`) is left out of the
-fact, so rules test it with `missing: true`. Values that need arithmetic or normalisation (sums, counts, normalised text,
-a goal's gain) are derived here once; every decision stays in the rules.
+fact, so rules test it with `missing: true`. Values that need arithmetic or normalisation (sums,
+counts, normalised text, a goal's gain) are derived here once; every decision stays in the rules.
 
 Facts carry `key` (the plan id), never `id` or `sid`: those are the engine's own.
 """
@@ -219,6 +219,11 @@ EXPECTS = {
     "audience": "audience",
     "tier": "tier",
     "function": "function",
+}
+# The fact kinds a reference that expects a kind may name (the kind itself unless listed).
+EXPECTED_FACTS: dict[str, tuple[str, ...]] = {
+    "swot": ("strength", "weakness", "opportunity", "threat"),
+    "function": (),
 }
 
 

@@ -126,6 +126,22 @@ class State(enum.Enum):
 
 
 @dataclass(frozen=True)
+class Cause:
+    """The finding another one follows from: a reference that names nothing (CON001), whose
+    fix clears both (SWT003 on T3 because an action wrote `T03`)."""
+
+    fingerprint: str  #: the causing finding's fingerprint
+    rule: str  #: its rule, e.g. `CON001`
+    entity: str | None  #: the entity it is on (the one that wrote the bad reference)
+    detail: str | None = None  #: its detail (the bad id)
+
+    def describe(self) -> str:
+        """`CON001 on A1 (`T03`)`: one line under the finding it causes."""
+        text = f"{self.rule} on {self.entity or '(plan)'}"
+        return f"{text} (`{self.detail}`)" if self.detail is not None else text
+
+
+@dataclass(frozen=True)
 class Finding:
     """What is wrong, where, why it matters and how to fix it."""
 
@@ -146,6 +162,7 @@ class Finding:
     waiver: Waiver | None = None  #: a live waiver covers it: reported, not counted by the gate
     baselined: bool = False  #: it is in the baseline (whether or not a waiver also covers it)
     expired_waiver: Waiver | None = None  #: a waiver that covered it has expired: it counts
+    caused_by: Cause | None = None  #: the dangling reference it follows from, if any
 
     @property
     def state(self) -> State:

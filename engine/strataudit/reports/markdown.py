@@ -88,6 +88,11 @@ def status(f: Finding) -> str:
     return ""
 
 
+def cause(f: Finding) -> str:
+    """The dangling reference the finding follows from, under its message (fix that first)."""
+    return f"<br>caused by {cell(f.caused_by.describe())}" if f.caused_by else ""
+
+
 def severity(f: Finding) -> str:
     """The severity with its icon; struck through when the gate does not count it."""
     label = f"{SEVERITY_ICONS[f.severity]} {f.severity.label}"
@@ -97,7 +102,8 @@ def severity(f: Finding) -> str:
 def finding_row(f: Finding) -> str:
     """One table row: severity, rule, where, message and state, fix."""
     return (
-        f"| {severity(f)} | {code(f.rule)} | {where(f)} | {cell(f.message)}{status(f)} | "
+        f"| {severity(f)} | {code(f.rule)} | {where(f)} | {cell(f.message)}{status(f)}"
+        f"{cause(f)} | "
         f"{prose(f.remediation)} |"
     )
 

@@ -27,6 +27,11 @@ def _severity(f: Finding) -> str:
     return f"{f.severity.label}\n{mark}" if mark else f.severity.label
 
 
+def _cause(f: Finding) -> str:
+    """The dangling reference a finding follows from, on a line of its own under it."""
+    return "\n" + _wrap(f"caused by {f.caused_by.describe()}", 56) if f.caused_by else ""
+
+
 def render(report: Report) -> str:
     """The report as text tables, control characters escaped."""
     return inert(_render(report))
@@ -45,9 +50,12 @@ def _render(report: Report) -> str:
                     f"{f.location.line}:{f.location.column}",
                     _severity(f),
                     f.rule,
-                    _wrap(f"{f.message}\n-> {f.location.path}", 56)
-                    if f.location.path
-                    else _wrap(f.message, 56),
+                    (
+                        _wrap(f"{f.message}\n-> {f.location.path}", 56)
+                        if f.location.path
+                        else _wrap(f.message, 56)
+                    )
+                    + _cause(f),
                 )
                 for f in group
             ]
