@@ -19,7 +19,7 @@ from typing import Any
 from strataudit.contract import FID, Match, binding
 from strataudit.facts import FactBase
 from strataudit.loader import IdStep, Locator, PlanPath
-from strataudit.references import Dangling, causes, ids_of_kind, suggestion
+from strataudit.references import Causes, Dangling, PlanIds
 from strataudit.results import Cause, Finding, Waiver
 from strataudit.rulefile import Rule, RuleSet
 
@@ -130,10 +130,11 @@ def build_findings(
     for entry in pending.values():
         if entry.rule.spec.item and not any(c.label for c in entry.rule.cases()):
             entry.items.sort()  # joined facts, not cases: plan order must not show through
+    ids = PlanIds(base)
     findings = [
-        _finding(p, base, locator, plan_id, ident[1], ident[2]) for ident, p in pending.items()
+        _finding(p, base, ids, locator, plan_id, ident[1], ident[2]) for ident, p in pending.items()
     ]
-    return sorted(_with_causes(findings, pending, base), key=Finding.sort_key)
+    return sorted(_with_causes(findings, pending, ids), key=Finding.sort_key)
 
 
 def _link_subject(p: _Pending) -> dict[str, Any] | None:
@@ -141,28 +142,26 @@ def _link_subject(p: _Pending) -> dict[str, Any] | None:
     return subject if subject.get("type") == "link" else None
 
 
-def _names_nothing(link: dict[str, Any], base: FactBase) -> bool:
-    """A link subject whose id names nothing of its kind (CON001's finding, not a decision:
-    it tells which findings are dangling references, to name them as causes)."""
-    return link.get("dst") not in ids_of_kind(base, str(link.get("expects", "")))
-
-
 def _with_causes(
-    findings: list[Finding], pending: dict[Any, _Pending], base: FactBase
+    findings: list[Finding], pending: dict[Any, _Pending], ids: PlanIds
 ) -> list[Finding]:
-    """Each finding that follows from a dangling reference, with that reference as its cause."""
+    """Each finding that follows from a dangling reference, with that reference as its cause.
+
+    The dangling references are the findings on a link whose id names nothing of its kind
+    (CON001's): not a decision, only which findings to name as causes."""
     dangling: list[tuple[Finding, Dangling]] = []
     for finding, p in zip(findings, pending.values(), strict=True):
         link = _link_subject(p)
-        if link is not None and _names_nothing(link, base):
-            dangling.append((finding, Dangling(link, suggestion(link, base)[0])))
+        if link is not None and not ids.names_something(link):
+            dangling.append((finding, Dangling(link, ids.suggestion(link)[0])))
     if not dangling:
         return findings
     dangling.sort(key=lambda d: d[0].sort_key())
     by_link = {id(d.link): f for f, d in dangling}
+    index = Causes(d for _, d in dangling)
     out: list[Finding] = []
     for finding, p in zip(findings, pending.values(), strict=True):
-        ref = None if _link_subject(p) else causes(p.rule, finding.entity, (d for _, d in dangling))
+        ref = None if _link_subject(p) else index.of(p.rule, finding.entity)
         if ref is None:
             out.append(finding)
             continue
@@ -179,6 +178,7 @@ def _with_causes(
 def _finding(
     p: _Pending,
     base: FactBase,
+    ids: PlanIds,
     locator: Locator,
     plan_id: str,
     entity: str | None,
@@ -203,7 +203,7 @@ def _finding(
     extra = {
         "items": ", ".join(p.items),
         "detail": detail or "",
-        "suggestion": suggestion(link, base)[1] if link is not None else "",
+        "suggestion": ids.suggestion(link)[1] if link is not None else "",
     }
     message = render(spec.message, p.facts, extra)
     return Finding(

@@ -37,33 +37,69 @@ def _shape(key: str) -> str:
     return _LEADING_ZEROS.sub("", _SEPARATORS.sub("", key.casefold()))
 
 
-def closest_id(wrong: str, candidates: Iterable[str]) -> str | None:
-    """The id `wrong` most probably meant among `candidates` (ids of the expected kind): one
-    of the same shape, else the nearest by difflib's ratio (0.8 or better: ids share prefixes,
-    so `SEG-CA` is not a typo of `SEG-LAB`), else None."""
-    pool = sorted(set(candidates))
-    if not wrong.strip() or not pool:
-        return None
-    same = [c for c in pool if _shape(c) == _shape(wrong) and c != wrong]
-    if same:
-        return same[0]
-    close = difflib.get_close_matches(wrong, pool, n=1, cutoff=0.8)
-    return close[0] if close else None
+SUGGEST_AMONG = 5000
+"""Above this many ids of one kind, only an id of the same shape is suggested: difflib's
+nearest match costs a comparison per id, per bad reference."""
 
 
-def ids_of_kind(base: FactBase, expects: str) -> list[str]:
-    """The ids a reference that expects `expects` (a link's `expects`) could name."""
-    kinds = EXPECTED_FACTS.get(expects, (expects,))
-    return [f["key"] for f in base.facts if f["type"] in kinds and "key" in f]
+@dataclass(frozen=True)
+class _Pool:
+    """The ids a reference expecting one kind may name: sorted, as a set, and by shape."""
+
+    ids: list[str]
+    members: frozenset[str]
+    shapes: dict[str, str]  # shape -> the first id (sorted) of that shape
 
 
-def suggestion(link: dict[str, Any], base: FactBase) -> tuple[str | None, str]:
-    """(the id meant, the words added to the message) for a link that names nothing."""
-    dst = str(link.get("dst", ""))
-    if not dst.strip():
-        return None, " (a blank entry: write the id, or remove the entry)"
-    meant = closest_id(dst, ids_of_kind(base, str(link.get("expects", ""))))
-    return meant, f" (did you mean `{meant}`?)" if meant else ""
+class PlanIds:
+    """The ids of one plan by the kind a reference expects, and what a bad id probably meant."""
+
+    def __init__(self, base: FactBase) -> None:
+        self._by_type: dict[str, set[str]] = {}
+        for fact in base.facts:
+            if fact["type"] != "link" and "key" in fact:
+                self._by_type.setdefault(fact["type"], set()).add(fact["key"])
+        self._pools: dict[str, _Pool] = {}
+
+    def _pool(self, expects: str) -> _Pool:
+        pool = self._pools.get(expects)
+        if pool is None:
+            kinds = EXPECTED_FACTS.get(expects, (expects,))
+            members = frozenset().union(*(self._by_type.get(k, set()) for k in kinds))
+            ids = sorted(members)
+            shapes: dict[str, str] = {}
+            for key in ids:
+                shapes.setdefault(_shape(key), key)
+            pool = self._pools[expects] = _Pool(ids, members, shapes)
+        return pool
+
+    def names_something(self, link: dict[str, Any]) -> bool:
+        """Whether a link's id names an entity of the kind it expects."""
+        return link.get("dst") in self._pool(str(link.get("expects", ""))).members
+
+    def closest(self, wrong: str, expects: str) -> str | None:
+        """The id `wrong` most probably meant among the ids of the expected kind: one of the
+        same shape, else the nearest by difflib's ratio (0.8 or better: ids share prefixes,
+        so `SEG-CA` is not a typo of `SEG-LAB`), else None."""
+        pool = self._pool(expects)
+        ids = pool.ids
+        if not wrong.strip() or not ids:
+            return None
+        same = pool.shapes.get(_shape(wrong))
+        if same is not None and same != wrong:
+            return same
+        if len(ids) > SUGGEST_AMONG:
+            return None
+        close = difflib.get_close_matches(wrong, ids, n=1, cutoff=0.8)
+        return close[0] if close else None
+
+    def suggestion(self, link: dict[str, Any]) -> tuple[str | None, str]:
+        """(the id meant, the words added to the message) for a link that names nothing."""
+        dst = str(link.get("dst", ""))
+        if not dst.strip():
+            return None, " (a blank entry: write the id, or remove the entry)"
+        meant = self.closest(dst, str(link.get("expects", "")))
+        return meant, f" (did you mean `{meant}`?)" if meant else ""
 
 
 OUT, IN = "out", "in"
@@ -126,18 +162,29 @@ class Dangling:
     meant: str | None
 
 
-def causes(rule: Rule, entity: str | None, dangling: Iterable[Dangling]) -> Dangling | None:
-    """The first dangling reference (in the order given) that a finding of `rule` on `entity`
-    follows from, by the module docstring's test; None when none does."""
-    if entity is None:
+class Causes:
+    """The dangling references of one plan, indexed by the entity that wrote each and the one
+    it probably meant, so that naming the causes of a large plan's findings stays linear."""
+
+    def __init__(self, dangling: Iterable[Dangling]) -> None:
+        self.written_by: dict[str, list[Dangling]] = {}
+        self.meant_for: dict[str, list[Dangling]] = {}
+        for ref in dangling:  # in the order given: the first that fits is the cause
+            self.written_by.setdefault(str(ref.link.get("src")), []).append(ref)
+            if ref.meant is not None:
+                self.meant_for.setdefault(ref.meant, []).append(ref)
+        self._reads: dict[str, tuple[LinkRead, ...]] = {}
+
+    def of(self, rule: Rule, entity: str | None) -> Dangling | None:
+        """The first dangling reference a finding of `rule` on `entity` follows from, by the
+        module docstring's test; None when none does."""
+        if entity is None:
+            return None
+        reads = self._reads.get(rule.id)
+        if reads is None:
+            reads = self._reads[rule.id] = link_reads(rule)
+        for direction, refs in ((OUT, self.written_by), (IN, self.meant_for)):
+            for ref in refs.get(entity, ()):
+                if any(r.direction == direction and r.covers(ref.link) for r in reads):
+                    return ref
         return None
-    reads = link_reads(rule)
-    for ref in dangling:
-        for read in reads:
-            if not read.covers(ref.link):
-                continue
-            if read.direction == OUT and ref.link.get("src") == entity:
-                return ref
-            if read.direction == IN and ref.meant == entity:
-                return ref
-    return None
