@@ -190,6 +190,7 @@ def test_text_and_markdown_show_the_cause_under_the_finding(run_cli, tmp_path, f
     out = run_cli("audit", "plan.yaml", "--format", fmt, cwd=tmp_path).stdout
     assert "caused by CON001 on A1" in out
     assert "caused by CON001 on EMEA-G3" in out
+    assert "causes SWT003 on T3" in out  # and under the cause, what it causes
 
 
 def test_remediation_names_the_findings_own_ids_and_only_what_is_missing(tmp_path):

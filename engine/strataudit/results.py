@@ -180,6 +180,10 @@ class Finding:
         """Whether the gate counts this finding."""
         return self.state.counts
 
+    def describe(self) -> str:
+        """`SWT003 on T3`: the finding in a few words, for the lines that link causes."""
+        return f"{self.rule} on {self.entity or '(plan)'}"
+
     def sort_key(self) -> tuple[str, int, str, int, str]:
         """File, line, rule, column, path: the order of every report."""
         return (
@@ -189,6 +193,16 @@ class Finding:
             self.location.column,
             self.location.path,
         )
+
+
+def effects_of(findings: tuple[Finding, ...] | list[Finding]) -> dict[str, list[Finding]]:
+    """The causing finding's fingerprint -> the findings whose `caused_by` names it, in order:
+    what a report shows under a cause."""
+    out: dict[str, list[Finding]] = {}
+    for f in findings:
+        if f.caused_by is not None:
+            out.setdefault(f.caused_by.fingerprint, []).append(f)
+    return out
 
 
 @dataclass(frozen=True)
