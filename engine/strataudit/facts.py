@@ -232,7 +232,10 @@ def _day(value: datetime.date | None) -> int | None:
 
 
 PLACEHOLDERS = frozenset(
-    {"tbd", "tbc", "tba", "n/a", "na", "-", "--", "?", "??", "...", "todo", "owner", "xxx"}
+    {
+        *("tbd", "tbc", "tba", "n/a", "na", "-", "--", "?", "??", "..."),
+        *("todo", "owner", "xxx", "none", "unknown"),
+    }
 )
 """Values that stand for "not written yet": missing wherever the catalogue says "missing"
 (case-insensitive; `placeholders:` in `strataudit.yaml` adds to them)."""
