@@ -151,6 +151,21 @@ def test_placeholders_count_as_missing_and_the_config_adds_to_them(tmp_path):
     assert set(found(report, "ACT001")) == {"A1", "A2", "A3"}
 
 
+def test_a_placeholder_number_or_date_is_missing_not_a_wrong_type(tmp_path):
+    report = audit(
+        tmp_path,
+        """\
+        strataudit: 1
+        plan: {id: ex}
+        actions:
+          - {id: A1, title: Fair, owner: me, budget: TBD, start: tbc, due: 2027-05-01}
+        """,
+    )
+    assert report["errors"] == []
+    assert "A1" in found(report, "ACT002")  # no budget
+    assert "start date" in found(report, "ACT003")["A1"]["message"]
+
+
 def test_a_bad_placeholders_key_is_an_input_error_with_its_line(run_cli, tmp_path):
     (tmp_path / "strataudit.yaml").write_text("fail_on: error\nplaceholders: [TBD, '  ']\n")
     (tmp_path / "plan.yaml").write_text("strataudit: 1\nplan: {id: ex}\n")

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from strataudit.loader import IdStep, PlanPath, ValueStep, render_path
-from strataudit.model import Goal, Plan
+from strataudit.model import PLACEHOLDERS, Goal, Plan, placeholder_key
 
 Fact = dict[str, Any]
 # Shown in messages and locations, never matched: kept out of the engine (a third of the bytes
@@ -229,21 +229,6 @@ EXPECTED_FACTS: dict[str, tuple[str, ...]] = {
 
 def _day(value: datetime.date | None) -> int | None:
     return value.year * 10000 + value.month * 100 + value.day if value else None
-
-
-PLACEHOLDERS = frozenset(
-    {
-        *("tbd", "tbc", "tba", "n/a", "na", "-", "--", "?", "??", "..."),
-        *("todo", "owner", "xxx", "none", "unknown"),
-    }
-)
-"""Values that stand for "not written yet": missing wherever the catalogue says "missing"
-(case-insensitive; `placeholders:` in `strataudit.yaml` adds to them)."""
-
-
-def placeholder_key(text: str) -> str:
-    """How a value is compared with the placeholders: case-folded, spacing trimmed."""
-    return text.strip().casefold()
 
 
 def _present(value: Any, placeholders: frozenset[str] = frozenset()) -> bool:

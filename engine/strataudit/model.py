@@ -25,6 +25,28 @@ from pydantic import (
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
+PLACEHOLDERS = frozenset(
+    {
+        *("tbd", "tbc", "tba", "n/a", "na", "-", "--", "?", "??", "..."),
+        *("todo", "owner", "xxx", "none", "unknown"),
+    }
+)
+"""Values that stand for "not written yet": missing, as the format defines it, wherever the
+catalogue says "missing" (case-insensitive; `placeholders:` in `strataudit.yaml` adds to them
+for text fields; a number or a date written as one of these is missing too)."""
+
+
+def placeholder_key(text: str) -> str:
+    """How a value is compared with the placeholders: case-folded, spacing trimmed."""
+    return text.strip().casefold()
+
+
+def _not_written(value: Any) -> Any:
+    """A blank or placeholder number (`budget: TBD`) is missing, not a wrong type."""
+    if isinstance(value, str) and (not value.strip() or placeholder_key(value) in PLACEHOLDERS):
+        return None
+    return value
+
 
 def _to_date(value: Any) -> Any:
     """Dates are YYYY-MM-DD, quoted or not; YAML already turns unquoted ones into dates."""
@@ -32,8 +54,8 @@ def _to_date(value: Any) -> Any:
         raise ValueError("a date is YYYY-MM-DD, without a time")
     if isinstance(value, datetime.date) or value is None:
         return value
-    if isinstance(value, str) and not value.strip():
-        return None  # blank is "missing", as the format defines it: the rules report it
+    if _not_written(value) is None:
+        return None  # blank or `TBD` is "missing", as the format defines it: rules report it
     if isinstance(value, str) and _DATE.match(value):
         try:
             return datetime.date.fromisoformat(value)
@@ -58,7 +80,9 @@ def _one_id(value: Any) -> Any:
 
 
 Text = Annotated[str, Strict()]
-Number = Annotated[float, Strict(), AllowInfNan(False)]
+Number = Annotated[
+    Annotated[float, Strict(), AllowInfNan(False)] | None, BeforeValidator(_not_written)
+]
 Date = Annotated[datetime.date | None, BeforeValidator(_to_date)]  # blank: None
 Ids = Annotated[
     list[Text],
