@@ -158,10 +158,13 @@ def test_a_placeholder_number_or_date_is_missing_not_a_wrong_type(tmp_path):
         strataudit: 1
         plan: {id: ex}
         actions:
-          - {id: A1, title: Fair, owner: me, budget: TBD, start: tbc, due: 2027-05-01}
+          - {id: A1, title: Fair, owner: me, budget: TBD, start: tbc, due: 2027-05-01,
+             supports: TBD}
         """,
     )
     assert report["errors"] == []
+    assert not found(report, "CON001")  # `supports: TBD` is a missing list, not a bad id
+    assert "A1" in found(report, "ACT004")
     assert "A1" in found(report, "ACT002")  # no budget
     assert "start date" in found(report, "ACT003")["A1"]["message"]
 

@@ -73,9 +73,9 @@ def _version(value: Any) -> Any:
 
 def _one_id(value: Any) -> Any:
     """`supports: CG-1` is the one-element list `[CG-1]`: a single id is a list of one
-    (and a blank one is missing, as a blank value is anywhere in the format)."""
+    (and a blank or placeholder one, `supports: TBD`, is missing, as anywhere in the format)."""
     if isinstance(value, str):
-        return [value] if value.strip() else None
+        return None if _not_written(value) is None else [value]
     return value
 
 
