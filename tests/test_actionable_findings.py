@@ -68,7 +68,7 @@ def test_a_single_id_is_a_list_and_a_blank_date_is_missing(tmp_path):
         units:
           - id: BU-1
             name: Europe
-            goals: [{id: G1, statement: Sign, supports: CG-1, deadline: ""}]
+            goals: [{id: G1, statement: Sign, supports: CG-1, deadline: "", segments: ""}]
         """,
     )
     assert report["errors"] == []

@@ -85,7 +85,7 @@ Number = Annotated[
 ]
 Date = Annotated[datetime.date | None, BeforeValidator(_to_date)]  # blank: None
 Ids = Annotated[
-    list[Text],
+    list[Text] | None,  # blank or a placeholder: None
     BeforeValidator(_one_id),
     WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}),
 ]
