@@ -134,12 +134,18 @@ class Discovery:
     files: set[str] = field(default_factory=set)  # every file looked at (real paths)
 
 
-def discover(paths: list[str], stdin_text: str | None = None) -> Discovery:
-    """Files named are plans; directories yield their plans that no other file includes."""
+def discover(
+    paths: list[str], stdin_text: str | None = None, stdin_error: InputProblem | None = None
+) -> Discovery:
+    """Files named are plans; directories yield their plans that no other file includes.
+    Standard input that could not be read is that target's error: the others are audited."""
     found = Discovery()
     for raw in paths:
         if raw == "-":
-            found.targets.append(Target(None, "<stdin>", stdin_text or ""))
+            if stdin_error is not None:
+                found.errors.append(stdin_error)
+            else:
+                found.targets.append(Target(None, "<stdin>", stdin_text or ""))
             continue
         path = Path(raw)
         if path.is_dir():

@@ -205,11 +205,15 @@ def audit(
 
     targets = [_report_target(r) for r in reports]
     outputs = [p for p in (output, *(f for _, f in targets)) if p is not None]
-    stdin_text = None
+    stdin_text, stdin_error = None, None
     if "-" in paths:
+        from strataudit.errors import InputError
         from strataudit.source import read_stdin
 
-        stdin_text = read_stdin(sys.stdin.buffer, "<stdin>")  # bounded while it is read
+        try:
+            stdin_text = read_stdin(sys.stdin.buffer, "<stdin>")  # bounded while it is read
+        except InputError as exc:  # that target's error: the other targets are still audited
+            stdin_error = exc.problem
     with contextlib.ExitStack() as stack:
         bars: list[Any] = []
 
@@ -225,6 +229,7 @@ def audit(
             paths,
             RunOptions(
                 stdin_text=stdin_text,
+                stdin_error=stdin_error,
                 packs=packs,
                 select=select,
                 ignore=ignore,

@@ -22,7 +22,7 @@ from strataudit.gate import FAIL_LEVELS, judge
 from strataudit.loader import display_name
 from strataudit.outputs import identities, refuse_inputs, write_atomic
 from strataudit.reports import needs_plans
-from strataudit.results import Report
+from strataudit.results import InputProblem, Report
 from strataudit.rulefile import RuleSet, check_known_ids, load_ruleset
 from strataudit.suppress import apply_baseline, apply_waivers, read_baseline, save_baseline
 
@@ -34,6 +34,9 @@ class RunOptions:
     """Everything a run takes besides its targets (the CLI's `audit` options)."""
 
     stdin_text: str | None = None  #: the text of the `-` target, already read and decoded
+    #: why standard input could not be read (empty, not UTF-8, too large): the `-` target's
+    #: error, reported beside the other targets' results
+    stdin_error: InputProblem | None = None
     packs: tuple[Path, ...] = ()  #: extra rule pack folders (after the config's)
     select: tuple[str, ...] = ()  #: rule ids or categories (comma lists allowed); overrides config
     ignore: tuple[str, ...] = ()  #: rule ids or categories to skip, besides the config's
@@ -112,7 +115,7 @@ def run(targets: Sequence[str | Path], options: RunOptions | None = None) -> Rep
     )
     outputs = (*options.outputs, *([options.write_baseline] if options.write_baseline else []))
     refuse_inputs(outputs, read)  # early: before the audit's time is spent
-    found = discover(names, options.stdin_text)
+    found = discover(names, options.stdin_text, options.stdin_error)
     total = len(found.targets)
     tally = [0]
 
