@@ -206,7 +206,7 @@ def test_markdown_has_verdict_findings_and_locations(run_cli, expected):
     md = result.stdout
     head = md.splitlines()[0]
     assert "❌" in head and "ERROR" in head
-    assert "38 errors at or above `error`" in md
+    assert "41 errors at or above `error`" in md
     table_rows(md)
     for f in expected["findings"]:
         loc = f["location"]

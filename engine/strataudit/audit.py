@@ -42,8 +42,9 @@ class Target:
 class Auditor:
     """Compiles a rule set once, then audits plans one after another on one engine."""
 
-    def __init__(self, ruleset: RuleSet) -> None:
+    def __init__(self, ruleset: RuleSet, placeholders: frozenset[str] = frozenset()) -> None:
         self.ruleset = ruleset
+        self.placeholders = placeholders  # the config's, besides facts.PLACEHOLDERS
         try:
             self.program = compile_rules(list(ruleset))
         except GrammarError as exc:  # a rule set the engine cannot hold: the packs' to fix
@@ -60,7 +61,7 @@ class Auditor:
     def findings(self, loaded: LoadedPlan) -> list[Finding]:
         """The findings of a loaded plan (facts, one engine run, findings)."""
         assert loaded.plan.plan is not None
-        base = build_facts(loaded.plan)
+        base = build_facts(loaded.plan, self.placeholders)
         matches = self.engine.run_isolated(base.for_engine())
         return build_findings(matches, self.ruleset, base, loaded.locator, loaded.plan.plan.id)
 
@@ -103,7 +104,13 @@ class Auditor:
         try:
             loaded = load_plan(target.path, target.display, target.text)
         except InputError as exc:
-            return PlanResult(target.display, None, error=exc.problem, sources=named)
+            return PlanResult(
+                target.display,
+                None,
+                error=exc.problem,
+                more_errors=exc.problems[1:],
+                sources=named,
+            )
         assert loaded.plan.plan is not None
         plan_id = loaded.plan.plan.id
         sources = tuple(os.path.realpath(d.path) for d in loaded.documents if d.path)
@@ -241,18 +248,20 @@ def audit_targets(
     done: Callable[[int], object] | None = None,
     keep_plans: bool = True,
     auditor: Auditor | None = None,
+    placeholders: frozenset[str] = frozenset(),
 ) -> list[PlanResult]:
     """Audit every target, in order; with jobs > 1, in that many processes (a durable-rules
     Host is not thread-safe, so parallel audits get a process, and an engine, each).
     `done(1)` is called after each plan (a progress bar). Workers send the plan models back
     only when `keep_plans` (the HTML report draws them): pickling them cost more than the audit.
     `auditor`: an engine compiled from `ruleset` before, for a run in this process.
+    `placeholders`: the config's values that count as missing (for the auditors made here).
 
     An interrupt (KeyboardInterrupt, or the CLI's SIGTERM exception) stops the workers at once
     and goes on: the run ends without a report, never with a partial one."""
     results: list[PlanResult] = []
     if jobs <= 1 or len(targets) < 2:
-        auditor = auditor or Auditor(ruleset)
+        auditor = auditor or Auditor(ruleset, placeholders)
         for target in targets:
             results.append(auditor.audit(target))
             if done:
@@ -261,7 +270,9 @@ def audit_targets(
     from concurrent.futures import ProcessPoolExecutor
 
     size = max(1, min(32, len(targets) // (jobs * 8)))
-    pool = ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(ruleset, keep_plans))
+    pool = ProcessPoolExecutor(
+        jobs, initializer=_init_worker, initargs=(ruleset, keep_plans, placeholders)
+    )
     try:
         chunks = [targets[i : i + size] for i in range(0, len(targets), size)]
         for future in [pool.submit(_audit_chunk, chunk) for chunk in chunks]:
@@ -286,13 +297,13 @@ _WORKER: Auditor | None = None
 _KEEP_PLANS = True
 
 
-def _init_worker(ruleset: RuleSet, keep_plans: bool) -> None:
+def _init_worker(ruleset: RuleSet, keep_plans: bool, placeholders: frozenset[str]) -> None:
     """A worker ends at SIGTERM (the parent's handler would report it as a task's error) and
     leaves Ctrl-C to the parent, which stops it."""
     global _WORKER, _KEEP_PLANS
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _WORKER = Auditor(ruleset)
+    _WORKER = Auditor(ruleset, placeholders)
     _KEEP_PLANS = keep_plans
 
 

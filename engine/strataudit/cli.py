@@ -80,7 +80,7 @@ def guarded(func: F) -> F:
         except InputError as exc:
             if debug:
                 traceback.print_exc()
-            _fail("error: " + exc.problem.render())
+            _fail("\n".join("error: " + p.render() for p in exc.problems))
         except KeyboardInterrupt:
             _fail("interrupted: no report written", EXIT_INTERRUPTED)
         except Terminated:

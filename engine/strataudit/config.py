@@ -71,6 +71,7 @@ class ConfigSpec(BaseModel):
     ignore: list[str] = Field(default_factory=list)
     rules: list[str] = Field(default_factory=list)
     waivers: list[WaiverSpec] = Field(default_factory=list)
+    placeholders: list[NonBlank] = Field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,8 @@ class Config:
     ignore: tuple[str, ...] = ()
     packs: tuple[Path, ...] = ()
     waivers: tuple[Waiver, ...] = ()
+    #: values that count as missing besides the built-in `TBD`, `n/a`... (facts.PLACEHOLDERS)
+    placeholders: tuple[str, ...] = ()
     lines: dict[str, tuple[int, int]] = field(default_factory=dict)  # where each id was named
 
     def names(self) -> list[str]:
@@ -141,6 +144,7 @@ def load_config(path: Path | None, display: str | None = None) -> Config:
         ignore=tuple(spec.ignore),
         packs=tuple(base / p for p in spec.rules),
         waivers=waivers,
+        placeholders=tuple(spec.placeholders),
         lines=lines,
     )
 

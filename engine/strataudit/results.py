@@ -126,6 +126,22 @@ class State(enum.Enum):
 
 
 @dataclass(frozen=True)
+class Cause:
+    """The finding another one follows from: a reference that names nothing (CON001), whose
+    fix clears both (SWT003 on T3 because an action wrote `T03`)."""
+
+    fingerprint: str  #: the causing finding's fingerprint
+    rule: str  #: its rule, e.g. `CON001`
+    entity: str | None  #: the entity it is on (the one that wrote the bad reference)
+    detail: str | None = None  #: its detail (the bad id)
+
+    def describe(self) -> str:
+        """`CON001 on A1 (`T03`)`: one line under the finding it causes."""
+        text = f"{self.rule} on {self.entity or '(plan)'}"
+        return f"{text} (`{self.detail}`)" if self.detail is not None else text
+
+
+@dataclass(frozen=True)
 class Finding:
     """What is wrong, where, why it matters and how to fix it."""
 
@@ -146,6 +162,7 @@ class Finding:
     waiver: Waiver | None = None  #: a live waiver covers it: reported, not counted by the gate
     baselined: bool = False  #: it is in the baseline (whether or not a waiver also covers it)
     expired_waiver: Waiver | None = None  #: a waiver that covered it has expired: it counts
+    caused_by: Cause | None = None  #: the dangling reference it follows from, if any
 
     @property
     def state(self) -> State:
@@ -163,6 +180,10 @@ class Finding:
         """Whether the gate counts this finding."""
         return self.state.counts
 
+    def describe(self) -> str:
+        """`SWT003 on T3`: the finding in a few words, for the lines that link causes."""
+        return f"{self.rule} on {self.entity or '(plan)'}"
+
     def sort_key(self) -> tuple[str, int, str, int, str]:
         """File, line, rule, column, path: the order of every report."""
         return (
@@ -172,6 +193,16 @@ class Finding:
             self.location.column,
             self.location.path,
         )
+
+
+def effects_of(findings: tuple[Finding, ...] | list[Finding]) -> dict[str, list[Finding]]:
+    """The causing finding's fingerprint -> the findings whose `caused_by` names it, in order:
+    what a report shows under a cause."""
+    out: dict[str, list[Finding]] = {}
+    for f in findings:
+        if f.caused_by is not None:
+            out.setdefault(f.caused_by.fingerprint, []).append(f)
+    return out
 
 
 @dataclass(frozen=True)
@@ -207,6 +238,12 @@ class PlanResult:
     error: InputProblem | None = None  #: why it could not be audited
     plan: LoadedPlan | None = field(default=None, compare=False, repr=False)  #: for views
     sources: tuple[str, ...] = ()  #: every file read for it (real paths): never written to
+    more_errors: tuple[InputProblem, ...] = ()  #: its other input problems, after `error`
+
+    @property
+    def problems(self) -> tuple[InputProblem, ...]:
+        """Every input problem of the plan, `error` first (none when it was audited)."""
+        return (self.error, *self.more_errors) if self.error is not None else ()
 
 
 @dataclass(frozen=True)
@@ -292,7 +329,7 @@ class Report:
     @cached_property
     def plan_errors(self) -> tuple[InputProblem, ...]:
         """The problems that stopped a plan of `results` (its suite, section or row)."""
-        return tuple(r.error for r in self.results if r.error is not None)
+        return tuple(p for r in self.results for p in r.problems)
 
     @cached_property
     def other_errors(self) -> tuple[InputProblem, ...]:

@@ -76,7 +76,7 @@ _AUDITORS: dict[str, Auditor] = {}
 RETIRE_AT = 512  # sessions held by failed plans: a fresh engine long before the engine's 1,024
 
 
-def auditor_for(ruleset: RuleSet) -> Auditor:
+def auditor_for(ruleset: RuleSet, placeholders: frozenset[str] = frozenset()) -> Auditor:
     """The compiled engine of a rule set, reused by every run in this process with the same
     rules: compiling is cheap, but the engine never gives back the memory of a ruleset it
     holds (about 12 MiB each), so a service or a test suite making an engine per run grows.
@@ -85,10 +85,10 @@ def auditor_for(ruleset: RuleSet) -> Auditor:
         "\n".join(
             f"{r.file}\x1f{r.builtin}\x1f{r.spec.model_dump_json()}" for r in ruleset
         ).encode()
-    ).hexdigest()
+    ).hexdigest() + "".join(f"\x1f{p}" for p in sorted(placeholders))
     cached = _AUDITORS.get(key)
     if cached is None or cached.engine.live_sessions() >= RETIRE_AT:
-        _AUDITORS[key] = Auditor(ruleset)
+        _AUDITORS[key] = Auditor(ruleset, placeholders)
     return _AUDITORS[key]
 
 
@@ -126,13 +126,15 @@ def run(targets: Sequence[str | Path], options: RunOptions | None = None) -> Rep
         if options.progress is not None:
             options.progress(tally[0], total)
 
+    placeholders = frozenset(config.placeholders)
     results = audit_targets(
         ruleset,
         found.targets,
         options.jobs,
         done,
         needs_plans(options.formats),
-        auditor=auditor_for(ruleset) if options.jobs <= 1 or total < 2 else None,
+        auditor=auditor_for(ruleset, placeholders) if options.jobs <= 1 or total < 2 else None,
+        placeholders=placeholders,
     )
     today = options.as_of or datetime.date.today()
     waivers = (*config.waivers, *options.waivers)
@@ -147,7 +149,7 @@ def run(targets: Sequence[str | Path], options: RunOptions | None = None) -> Rep
     if options.write_baseline is not None:
         count = save_baseline(options.write_baseline, results, write_atomic)
         written = (str(options.write_baseline), count)
-    errors = (*found.errors, *(r.error for r in results if r.error is not None))
+    errors = (*found.errors, *(p for r in results for p in r.problems))
     level = FAIL_LEVELS[options.fail_on or config.fail_on or "error"]
     verdict = judge(results, level, run_errors=len(found.errors), expired=waived.expired)
     return Report(

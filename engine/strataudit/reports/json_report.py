@@ -36,6 +36,16 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "waived": waiver_dict(f.waiver) if f.waiver else None,
         "baselined": f.baselined,
         "state": f.state.value,
+        "caused_by": (
+            {
+                "fingerprint": f.caused_by.fingerprint,
+                "rule": f.caused_by.rule,
+                "entity": f.caused_by.entity,
+                "detail": f.caused_by.detail,
+            }
+            if f.caused_by
+            else None
+        ),
     }
 
 

@@ -22,6 +22,7 @@ from strataudit.results import (
     State,
     StateCounts,
     Waiver,
+    effects_of,
 )
 
 ICONS = {"pass": "✅", "fail": "❌", "error": "❌"}
@@ -88,16 +89,26 @@ def status(f: Finding) -> str:
     return ""
 
 
+def cause(f: Finding, effects: dict[str, list[Finding]] | None = None) -> str:
+    """Under a message: the dangling reference the finding follows from (fix that first), or
+    the findings it causes."""
+    if f.caused_by:
+        return f"<br>caused by {cell(f.caused_by.describe())}"
+    caused = (effects or {}).get(f.fingerprint)
+    return f"<br>causes {cell(', '.join(e.describe() for e in caused))}" if caused else ""
+
+
 def severity(f: Finding) -> str:
     """The severity with its icon; struck through when the gate does not count it."""
     label = f"{SEVERITY_ICONS[f.severity]} {f.severity.label}"
     return label if f.counts else f"~~{label}~~"
 
 
-def finding_row(f: Finding) -> str:
-    """One table row: severity, rule, where, message and state, fix."""
+def finding_row(f: Finding, effects: dict[str, list[Finding]] | None = None) -> str:
+    """One table row: severity, rule, where, message and state (and cause), fix."""
     return (
-        f"| {severity(f)} | {code(f.rule)} | {where(f)} | {cell(f.message)}{status(f)} | "
+        f"| {severity(f)} | {code(f.rule)} | {where(f)} | {cell(f.message)}{status(f)}"
+        f"{cause(f, effects)} | "
         f"{prose(f.remediation)} |"
     )
 
@@ -145,8 +156,12 @@ def plan_section(result: PlanResult, plan_verdict: str | None) -> list[str]:
         return [
             f"### {icon} {title}: could not be audited",
             "",
-            f"{problem_where(result.error)}: {prose(result.error.message)}"
-            + (f"<br>hint: {prose(result.error.hint)}" if result.error.hint else ""),
+            *(
+                f"{problem_where(p)}: {prose(p.message)}"
+                + (f"<br>hint: {prose(p.hint)}" if p.hint else "")
+                + "<br>"
+                for p in result.problems
+            ),
             "",
         ]
     findings = sorted(result.findings, key=Finding.sort_key)
@@ -156,12 +171,13 @@ def plan_section(result: PlanResult, plan_verdict: str | None) -> list[str]:
     )
     if not findings:
         return [head, "", "No findings.", ""]
+    effects = effects_of(findings)
     return [
         head,
         "",
         "| severity | rule | where | finding | fix |",
         "|---|---|---|---|---|",
-        *map(finding_row, findings),
+        *(finding_row(f, effects) for f in findings),
         "",
     ]
 

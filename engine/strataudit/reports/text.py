@@ -12,7 +12,7 @@ from itertools import groupby
 from tabulate import tabulate
 
 from strataudit.inert import inert
-from strataudit.results import Finding, Report, State
+from strataudit.results import Finding, Report, State, effects_of
 
 WIDTH = 100
 MARKS = {State.WAIVED: "(waived)", State.BASELINED: "(baseline)", State.EXPIRED: "(expired)"}
@@ -27,6 +27,16 @@ def _severity(f: Finding) -> str:
     return f"{f.severity.label}\n{mark}" if mark else f.severity.label
 
 
+def _cause(f: Finding, effects: dict[str, list[Finding]]) -> str:
+    """Under a finding: the dangling reference it follows from, or what fixing it clears."""
+    if f.caused_by:
+        return "\n" + _wrap(f"caused by {f.caused_by.describe()}", 56)
+    caused = effects.get(f.fingerprint)
+    if caused:
+        return "\n" + _wrap("causes " + ", ".join(e.describe() for e in caused), 56)
+    return ""
+
+
 def render(report: Report) -> str:
     """The report as text tables, control characters escaped."""
     return inert(_render(report))
@@ -37,6 +47,7 @@ def _render(report: Report) -> str:
     for result in report.results:  # a table per audited plan, even when files are shared
         if not result.findings:
             continue
+        effects = effects_of(result.findings)
         for file, group in groupby(
             sorted(result.findings, key=Finding.sort_key), key=lambda f: f.location.file
         ):
@@ -45,9 +56,12 @@ def _render(report: Report) -> str:
                     f"{f.location.line}:{f.location.column}",
                     _severity(f),
                     f.rule,
-                    _wrap(f"{f.message}\n-> {f.location.path}", 56)
-                    if f.location.path
-                    else _wrap(f.message, 56),
+                    (
+                        _wrap(f"{f.message}\n-> {f.location.path}", 56)
+                        if f.location.path
+                        else _wrap(f.message, 56)
+                    )
+                    + _cause(f, effects),
                 )
                 for f in group
             ]
