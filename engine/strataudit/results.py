@@ -207,6 +207,10 @@ class PlanResult:
     error: InputProblem | None = None  #: why it could not be audited
     plan: LoadedPlan | None = field(default=None, compare=False, repr=False)  #: for views
     sources: tuple[str, ...] = ()  #: every file read for it (real paths): never written to
+    level: str = "full"  #: what it was audited as: its `plan.level` (`full` or `corporate`)
+    #: ids of the run's rules that do not apply at that level (their rule files' `levels:`):
+    #: a checklist shows them as "not applicable at this level", not as passed
+    not_applicable: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
