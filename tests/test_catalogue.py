@@ -123,7 +123,7 @@ def test_every_rule_fires_on_some_sample_plan():
         for p in (
             SAMPLES / "acme-defects.yaml",
             SAMPLES / "acme-skeleton.yaml",
-            # CON006 needs an included file in another currency
+            # CON007 needs an included file in another currency
             ROOT / "tests" / "fixtures" / "includes" / "context" / "geo.yaml",
         )
         for f in findings_of(p)

@@ -46,7 +46,7 @@ def test_a_geography_plan_reports_exactly_its_own_defects_and_nothing_of_hqs():
         ("ACT001", "A2"),
         ("CON001", "EM-G2"),
         ("CON004", "BU-EMEA"),  # HQ sets the budget, the geography writes the unit: its own
-        ("CON006", "BU-EMEA"),  # ... and HQ sets it in USD, in a EUR plan
+        ("CON007", "BU-EMEA"),  # ... and HQ sets it in USD, in a EUR plan
         ("GOL001", "EM-G2"),
     ]
 
@@ -61,8 +61,8 @@ def test_the_same_files_included_plainly_check_hqs_content_too(tmp_path):
         ("SWT002", "W2"),  # an HQ weakness no geography action addresses
         ("GOL004", "CG3"),  # an HQ corporate goal the geography does not carry
         ("SEG003", "SEG-AUTO"),
-        ("CON006", "BU-NA"),
-        ("CON006", ""),  # the envelope, in USD
+        ("CON007", "BU-NA"),
+        ("CON007", ""),  # the envelope, in USD
     }
     assert hq_only <= got
 
@@ -233,5 +233,5 @@ def test_a_rule_pack_file_with_an_unknown_level_is_refused(tmp_path):
 def test_examples_with_included_files_are_shown_in_the_catalogue():
     from strataudit.docs import rule_markdown
 
-    text = rule_markdown(RULESET.by_id["CON006"])
+    text = rule_markdown(RULESET.by_id["CON007"])
     assert "hq.yaml" in text and "currency: USD" in text

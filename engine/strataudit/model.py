@@ -132,7 +132,7 @@ class PlanHeader(Model):
         None,
         description="The currency of every budget and price in the plan (`EUR`, `USD`). An "
         "included file may state its own: its budgets and prices are then in that currency, "
-        "and a currency other than the audited plan's is a finding (CON006).",
+        "and a currency other than the audited plan's is a finding (CON007).",
     )
     period: Period | None = Field(
         None,
