@@ -168,8 +168,17 @@ message: "Unit {{subject.key}} has a budget"
 match:
   - {{as: subject, fact: unit, where: {{budget: {{present: true}}}}}}
 examples:
-  fail: [{{plan: "strataudit: 1\\nplan: {{id: p, level: {level}}}\\nunits: [{{id: U, name: u, budget: 1}}]\\n", expect: [{{entity: U}}]}}]
-  pass: [{{plan: "strataudit: 1\\nplan: {{id: p}}\\nunits: [{{id: U, name: u}}]\\n"}}]
+  fail:
+    - plan: |
+        strataudit: 1
+        plan: {{id: p, level: {level}}}
+        units: [{{id: U, name: u, budget: 1}}]
+      expect: [{{entity: U}}]
+  pass:
+    - plan: |
+        strataudit: 1
+        plan: {{id: p}}
+        units: [{{id: U, name: u}}]
 """
 
 

@@ -27,9 +27,10 @@ def rule_markdown(rule: Rule) -> str:
     fix = spec.examples.pass_[0]
     quote = f"\n\n> {spec.quote.strip()}" if spec.quote else ""
     levels = f" · levels: {', '.join(spec.levels)}" if spec.levels else ""
+    where = f"category `{spec.category}` · {_SCOPE[spec.scope]}{levels}"
     return f"""## {spec.id}: {spec.title}
 
-*{spec.severity}* · category `{spec.category}` · {_SCOPE[spec.scope]}{levels} · source: {spec.source}
+*{spec.severity}* · {where} · source: {spec.source}
 
 ### What it does
 Flags {spec.title[0].lower() + spec.title[1:]}. Message: “{_placeholders(spec.message.strip())}”

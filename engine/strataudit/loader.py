@@ -195,9 +195,8 @@ def load_plan(path: Path | None, display: str, text: str | None = None) -> Loade
 def _load_plan(path: Path | None, display: str, text: str | None) -> LoadedPlan:
     order: list[Document] = []
     depth: dict[int, int] = {}
-    edges: dict[str, list[tuple[str, bool]]] = {}
-    docs: dict[str, Document] = {}
-    _collect(path, display, text, order, seen=set(), active=[], depth=depth, graph=(edges, docs))
+    graph = _IncludeGraph()
+    _collect(path, display, text, order, seen=set(), active=[], depth=depth, graph=graph)
     audited = order[-1]
     single = len(order) == 1
     plans = [
@@ -218,7 +217,7 @@ def _load_plan(path: Path | None, display: str, text: str | None) -> LoadedPlan:
             "add `plan: {id: my-plan-2027, title: ...}` at the top level",
         )
     _check_ids_across_kinds(merged, locator)
-    own = _own_documents(audited, edges, docs)
+    own = graph.own(audited)
     provenance = _provenance(merged, nearest, own)
     return LoadedPlan(audited.file, merged, locator, tuple(nearest), provenance)
 
@@ -249,16 +248,15 @@ def _collect(
     seen: set[str],
     active: list[str],
     depth: dict[int, int],
-    graph: tuple[dict[str, list[tuple[str, bool]]], dict[str, Document]],
+    graph: _IncludeGraph,
 ) -> None:
     """Depth-first, includes before the includer; each file read once; cycles are errors.
     `graph` records, per file (real path), the files it includes and whether as context."""
     doc = load_document(path, display, text)
     depth[id(doc)] = len(active)
     key = os.path.realpath(path) if path is not None else "<stdin>"
-    edges, docs = graph
-    docs[key] = doc
-    edges[key] = []
+    graph.docs[key] = doc
+    graph.edges[key] = []
     active.append(key)
     data = doc.data
     if not isinstance(data, dict):
@@ -275,7 +273,7 @@ def _collect(
         mark = doc.mark_of(raw)
         target = base / name
         target_key = os.path.realpath(target)
-        edges[key].append((target_key, context))
+        graph.edges[key].append((target_key, context))
         if target_key in active:
             raise input_error(
                 display,
@@ -315,19 +313,24 @@ def include_entries(data: Any) -> list[tuple[tuple[PathStep, ...], str, bool]]:
     return out
 
 
-def _own_documents(
-    audited: Document, edges: dict[str, list[tuple[str, bool]]], docs: dict[str, Document]
-) -> list[Document]:
-    """The plan's own files: the audited one and what it reaches through plain includes only.
-    A file reached both ways is the plan's own (read once, it cannot be both)."""
-    start = next(key for key, doc in docs.items() if doc is audited)
-    own, todo = {start}, [start]
-    while todo:
-        for target, context in edges.get(todo.pop(), ()):
-            if not context and target not in own:
-                own.add(target)
-                todo.append(target)
-    return [docs[key] for key in own]
+@dataclass
+class _IncludeGraph:
+    """Every file read for a plan (by real path) and what each includes, plainly or as context."""
+
+    docs: dict[str, Document] = field(default_factory=dict)
+    edges: dict[str, list[tuple[str, bool]]] = field(default_factory=dict)
+
+    def own(self, audited: Document) -> list[Document]:
+        """The plan's own files: the audited one and what it reaches through plain includes
+        only. A file reached both ways is the plan's own (read once, it cannot be both)."""
+        start = next(key for key, doc in self.docs.items() if doc is audited)
+        own, todo = {start}, [start]
+        while todo:
+            for target, context in self.edges.get(todo.pop(), ()):
+                if not context and target not in own:
+                    own.add(target)
+                    todo.append(target)
+        return [self.docs[key] for key in own]
 
 
 # The sections and entity lists whose items become facts, besides `_ENTITY_LISTS`' (positioning
