@@ -252,11 +252,6 @@ def test_the_new_checks_stay_silent_where_nothing_is_wrong(tmp_path):
     assert not fired & {"STR005", "CON006", "SEG007", "GOL010"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs loader._validate to pass translate(..., skip=<its missing-label test>) "
-    "when the file may lack labels (loader.py is the other half's)",
-)
 def test_an_error_in_an_included_file_is_reported_as_itself(run_cli, tmp_path):
     (tmp_path / "hq.yaml").write_text("strataudit: 1\nunits:\n  - {id: BU-EU, budget: lots}\n")
     (tmp_path / "eu.yaml").write_text(

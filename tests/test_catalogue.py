@@ -69,6 +69,7 @@ ADDED = {
     "GOL010": ("error", "goals"),
     "SEG007": ("error", "segmentation"),
     "CON006": ("error", "consistency"),
+    "CON007": ("error", "consistency"),
 }
 
 
@@ -134,19 +135,28 @@ def test_defect_plans_give_exactly_the_hand_made_oracle(plan):
 def test_every_rule_fires_on_some_sample_plan():
     fired = {
         f.rule
-        for p in ("acme-defects.yaml", "acme-skeleton.yaml")
-        for f in findings_of(SAMPLES / p)
+        for p in (
+            SAMPLES / "acme-defects.yaml",
+            SAMPLES / "acme-skeleton.yaml",
+            # CON007 needs an included file in another currency
+            ROOT / "tests" / "fixtures" / "includes" / "context" / "geo.yaml",
+        )
+        for f in findings_of(p)
     }
     assert fired == set(RULESET.by_id)
 
 
 def test_findings_from_an_included_file_name_that_file(tmp_path):
-    """A defect written in HQ's file is located there, at its line, not in the unit's plan."""
+    """A defect written in HQ's file is located there, at its line, not in the unit's plan
+    (HQ's file included plainly: a company-wide review checks what it includes)."""
     corp = (SAMPLES / "unit-eu" / "corporate.yaml").read_text()
     corp = corp.replace('accepted_risk: "Addressed by the 2028 brand plan"', "x_note: dropped")
     assert "x_note" in corp
     (tmp_path / "corporate.yaml").write_text(corp)
-    (tmp_path / "eu-plan.yaml").write_text((SAMPLES / "unit-eu" / "eu-plan.yaml").read_text())
+    unit = (SAMPLES / "unit-eu" / "eu-plan.yaml").read_text()
+    plain = unit.replace("[{file: corporate.yaml, as: context}]", "[corporate.yaml]")
+    assert plain != unit
+    (tmp_path / "eu-plan.yaml").write_text(plain)
     found = findings_of(tmp_path / "eu-plan.yaml")
     assert [(f.rule, f.entity) for f in found] == [("SWT002", "W2")]
     loc = found[0].location

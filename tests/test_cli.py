@@ -135,9 +135,10 @@ def test_directory_discovery_sees_a_quoted_include(run_cli, tmp_path):
 
     shutil.copy(SAMPLES / "unit-eu" / "corporate.yaml", tmp_path / "corporate.yaml")
     unit = (SAMPLES / "unit-eu" / "eu-plan.yaml").read_text()
-    assert "include: [corporate.yaml]" in unit
+    include = "include: [{file: corporate.yaml, as: context}]"
+    assert include in unit
     (tmp_path / "eu.yaml").write_text(
-        unit.replace("include: [corporate.yaml]", '"include": [corporate.yaml]')
+        unit.replace(include, '"include": [{"file": corporate.yaml, "as": context}]')
     )
     result, report = audit_json(run_cli, str(tmp_path))
     assert [p["file"].rsplit("/", 1)[-1] for p in report["plans"]] == ["eu.yaml"]

@@ -121,7 +121,7 @@ def test_the_barrier_runs_actions_that_batch_assertion_left_pending():
     name = engine.ruleset_names[0]
     facts = [
         {"type": "product", "key": "P1", "id": "f1", "path": "products[P1]"},
-        {"type": "trigger", "id": "t"},
+        {"type": "trigger", "id": "t", "level": "full"},  # the trigger a full plan gets
         {"type": "not_a_fact_kind", "id": "f2"},
     ]
     with pytest.raises(MessageNotHandledException):

@@ -157,10 +157,10 @@ def _crash_on(plan_key: str):  # type: ignore[no-untyped-def]
     """An engine whose C core 'crashes' (SIGSEGV) on one plan: the fault containment test."""
     real = Engine.run
 
-    def run(self: Engine, facts: list[dict]) -> list:  # type: ignore[type-arg]
+    def run(self: Engine, facts: list[dict], trigger: dict | None = None) -> list:  # type: ignore[type-arg]
         if any(f.get("type") == "plan" and f.get("key") == plan_key for f in facts):
             os.kill(os.getpid(), signal.SIGSEGV)
-        return real(self, facts)
+        return real(self, facts, trigger)
 
     return run
 
@@ -186,7 +186,7 @@ def test_an_engine_crash_is_that_plans_error_and_the_batch_goes_on(
 
 
 def test_a_plan_past_the_time_limit_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
-    def hang(self: Engine, facts: list[dict]) -> list:  # type: ignore[type-arg]
+    def hang(self: Engine, facts: list[dict], trigger: dict | None = None) -> list:  # type: ignore[type-arg]
         time.sleep(30)
         return []
 

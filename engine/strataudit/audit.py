@@ -20,7 +20,7 @@ from strataudit.engine import Engine, EngineError
 from strataudit.errors import InputError, input_error
 from strataudit.facts import FactError, build_facts
 from strataudit.findings import build_findings
-from strataudit.loader import LoadedPlan, Locator, display_name, load_plan
+from strataudit.loader import LoadedPlan, Locator, display_name, include_entries, load_plan
 from strataudit.results import Finding, InputProblem, PlanResult
 from strataudit.rulefile import RuleSet
 from strataudit.source import load_document, read_text
@@ -61,8 +61,8 @@ class Auditor:
     def findings(self, loaded: LoadedPlan) -> list[Finding]:
         """The findings of a loaded plan (facts, one engine run, findings)."""
         assert loaded.plan.plan is not None
-        base = build_facts(loaded.plan, self.placeholders)
-        matches = self.engine.run_isolated(base.for_engine())
+        base = build_facts(loaded.plan, self.placeholders, loaded.provenance)
+        matches = self.engine.run_isolated(base.for_engine(), trigger=base.trigger)
         return build_findings(matches, self.ruleset, base, loaded.locator, loaded.plan.plan.id)
 
     def audit(self, target: Target) -> PlanResult:
@@ -121,7 +121,16 @@ class Auditor:
             hint = "check the plan's amounts" if isinstance(exc, FactError) else exc.hint
             problem = InputProblem(loaded.file, where.line, where.column, str(exc), hint)
             return PlanResult(loaded.file, plan_id, error=problem, sources=sources)
-        return PlanResult(loaded.file, plan_id, findings, plan=loaded, sources=sources)
+        level = loaded.plan.plan.level or "full"
+        return PlanResult(
+            loaded.file,
+            plan_id,
+            findings,
+            plan=loaded,
+            sources=sources,
+            level=level,
+            not_applicable=tuple(r.id for r in self.ruleset if not r.applies_at(level)),
+        )
 
 
 @dataclass
@@ -225,10 +234,8 @@ def _look_at(path: Path, plans: list[Path], included: set[str], found: Discovery
         found.skipped.append(display_name(path))
         return
     plans.append(path)
-    includes = data.get("include")
-    for name in includes if isinstance(includes, list) else ():  # else: the plan's error
-        if isinstance(name, str):
-            included.add(os.path.realpath(path.parent / name))
+    for _where, name, _context in include_entries(data):  # the others: the plan's error
+        included.add(os.path.realpath(path.parent / name))
 
 
 def _too_large(path: Path) -> InputProblem:
@@ -319,4 +326,4 @@ def _audit_in_worker(target: Target) -> PlanResult:
     # The parsed documents key their marks by object identity, which does not survive pickling;
     # the findings already carry their locations, so only the plan model travels back.
     loaded = result.plan
-    return replace(result, plan=LoadedPlan(loaded.file, loaded.plan, Locator([]), ()))
+    return replace(result, plan=replace(loaded, locator=Locator([]), documents=()))

@@ -10,6 +10,13 @@ operator table, not an if-chain. Two shapes of engine rule come out:
   (docs/architecture.md, engine hazard 1).
 - a *derivation*: the `derive` patterns, asserting a derived fact (forward chaining). They are
   positive joins only, so they reach their fixpoint before the trigger, whatever the order.
+
+Two decisions of the plan format are compiled into every check, from the rule's data:
+- *levels*: the trigger carries the plan's `level`; a rule with `levels:` tests it in its
+  trigger pattern, so a rule that does not apply to a corporate file never fires on one;
+- *context*: facts that only context includes write carry `context: true`; the subject pattern
+  of a check requires it absent (unless the rule says `context: check`), so no finding is ever
+  reported on context, while context facts still satisfy the other patterns (joins, absence).
 """
 
 from __future__ import annotations
@@ -17,8 +24,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from strataudit.contract import ALWAYS, NEVER, TRIGGER, TRIGGER_NAME, binding
+from strataudit.contract import (
+    ALWAYS,
+    CONTEXT_FIELD,
+    LEVEL_FIELD,
+    NEVER,
+    TRIGGER,
+    TRIGGER_NAME,
+    binding,
+)
 from strataudit.grammar import COMPARISONS, GrammarError, compile_tests, is_ref, value_of
+from strataudit.model import LEVELS
 from strataudit.rulefile import Case, Pattern, Rule, fact_types
 
 __all__ = ["ALWAYS", "MAX_RULES_PER_RULESET", "GrammarError", "compile_rules", "compile_tests"]
@@ -168,6 +184,25 @@ class Chunk:
     types: frozenset[str]  # the only fact types it receives
 
 
+def _trigger(rule: Rule) -> dict[str, Any]:
+    """The check's first pattern: the trigger, at the plan levels the rule applies to."""
+    levels = rule.spec.levels
+    if levels is None or set(levels) >= set(LEVELS):
+        return dict(TRIGGER_PATTERN)
+    test = levels[0] if len(set(levels)) == 1 else {"in": sorted(set(levels))}
+    return {TRIGGER_NAME: compile_tests(TRIGGER, {LEVEL_FIELD: test})}
+
+
+def _own_subject(rule: Rule, patterns: list[Pattern]) -> list[Pattern]:
+    """The subject must not be context, unless the rule reports on context or tests the field
+    itself (the subject is always the first pattern, checked when the rule was loaded)."""
+    subject = patterns[0]
+    if rule.spec.context == "check" or CONTEXT_FIELD in subject.where:
+        return patterns
+    where = {**subject.where, CONTEXT_FIELD: {"missing": True}}
+    return [subject.model_copy(update={"where": where}), *patterns[1:]]
+
+
 def _patterns(
     patterns: list[Pattern], anchor: str | None
 ) -> tuple[list[dict[str, Any]], list[str]]:
@@ -209,14 +244,14 @@ def compile_rule(rule: Rule, program: Program) -> None:
         program.fact_types.update(t for p in derivation.when for t in fact_types(p))
     cases: list[Case] = rule.cases()
     for c, case in enumerate(cases):
-        patterns, bound = _patterns([*spec.match, *case.match], TRIGGER_NAME)
+        patterns, bound = _patterns(_own_subject(rule, [*spec.match, *case.match]), TRIGGER_NAME)
         program.checks.append(
             Check(
                 name=f"{spec.id}.case{c}",
                 rule_id=spec.id,
                 case_index=c,
                 bound=tuple(bound),
-                definition={"all": [dict(TRIGGER_PATTERN), *patterns]},
+                definition={"all": [_trigger(rule), *patterns]},
                 types=frozenset(
                     {TRIGGER, *(t for p in [*spec.match, *case.match] for t in fact_types(p))}
                 ),

@@ -14,6 +14,9 @@ from typing import Any
 
 TRIGGER = "trigger"  # the fact type asserted after every fact of a plan (absence is then sound)
 TRIGGER_NAME = "t_trigger"  # the name the trigger pattern is bound under in every check
+LEVEL_FIELD = "level"  # the trigger's field holding the plan's level (`full`, `corporate`)
+DEFAULT_TRIGGER = {LEVEL_FIELD: "full"}  # a plan's trigger fields when none are given
+CONTEXT_FIELD = "context"  # true on a fact that only context includes write
 NEVER = "never_asserted"  # a fact type no one asserts: what a sink rule waits for
 ALWAYS = "one"  # a field set to 1 on every asserted fact: the always-true closing join
 BINDING_PREFIX = "p_"  # before every user pattern name, so none can be the engine's `s` or `m`

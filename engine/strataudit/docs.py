@@ -26,9 +26,11 @@ def rule_markdown(rule: Rule) -> str:
     example = spec.examples.fail[0]
     fix = spec.examples.pass_[0]
     quote = f"\n\n> {spec.quote.strip()}" if spec.quote else ""
+    levels = f" · levels: {', '.join(spec.levels)}" if spec.levels else ""
+    where = f"category `{spec.category}` · {_SCOPE[spec.scope]}{levels}"
     return f"""## {spec.id}: {spec.title}
 
-*{spec.severity}* · category `{spec.category}` · {_SCOPE[spec.scope]} · source: {spec.source}
+*{spec.severity}* · {where} · source: {spec.source}
 
 ### What it does
 Flags {spec.title[0].lower() + spec.title[1:]}. Message: “{_placeholders(spec.message.strip())}”
@@ -40,14 +42,22 @@ Flags {spec.title[0].lower() + spec.title[1:]}. Message: “{_placeholders(spec.
 ```yaml
 {example.plan.rstrip()}
 ```
-
+{_files(example.files)}
 ### Use instead
 {spec.remediation.strip()}
 
 ```yaml
 {fix.plan.rstrip()}
 ```
-"""
+{_files(fix.files)}"""
+
+
+def _files(files: dict[str, str]) -> str:
+    """The files an example's plan includes, each after its name."""
+    return "".join(
+        f"\n`{name}`, which it includes:\n```yaml\n{text.rstrip()}\n```\n"
+        for name, text in files.items()
+    )
 
 
 def catalogue_markdown(ruleset: RuleSet) -> str:
@@ -128,7 +138,8 @@ def _reference(root: type[BaseModel]) -> list[str]:
                 continue
             required = " **(required)**" if field.is_required() else ""
             text = (field.description or "").replace("|", "\\|")
-            out.append(f"| `{name}` | {_type_name(field.annotation)} | {text}{required} |")
+            key = field.alias or name  # `as` is a Python keyword: the model's field is `as_`
+            out.append(f"| `{key}` | {_type_name(field.annotation)} | {text}{required} |")
         out.append("")
     return out
 

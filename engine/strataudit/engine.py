@@ -47,7 +47,7 @@ import durable_rules_engine  # isort: skip
 from durable.engine import Host, MessageNotHandledException
 
 from strataudit.compiler import Check, Derive, Program, bind_template
-from strataudit.contract import ALWAYS, FID, ID, SID, TRIGGER, Match
+from strataudit.contract import ALWAYS, DEFAULT_TRIGGER, FID, ID, SID, TRIGGER, Match
 
 MAX_LIVE_SESSIONS = 1024
 MAX_DERIVED_FACTS = 100_000  # GOL009's closure grows with the square of a chain's length
@@ -375,8 +375,12 @@ class Engine:
         return self._session
 
     # -- running -----------------------------------------------------------------------------
-    def run(self, facts: list[dict[str, Any]]) -> list[Match]:
-        """Assert the plan's facts, then the trigger; return every check that fired."""
+    def run(
+        self, facts: list[dict[str, Any]], trigger: dict[str, Any] | None = None
+    ) -> list[Match]:
+        """Assert the plan's facts, then the trigger (with the plan's `trigger` fields, such as
+        its level, which checks' trigger patterns test; none: a full plan's); return every
+        check that fired."""
         if self._session is not None:
             raise EngineError("one plan at a time per engine (a Host is not re-entrant)")
         if self._dirty is not None:  # the previous plan's facts, retracted only now (if ever)
@@ -397,6 +401,7 @@ class Engine:
             {**f, SID: sid, ID: session.unique_id(f[ID]), FID: f[ID], ALWAYS: 1} for f in facts
         ]
         trigger = session.trigger = {
+            **(DEFAULT_TRIGGER if trigger is None else trigger),
             "type": TRIGGER,
             ID: session.unique_id("trigger"),
             SID: sid,
@@ -451,7 +456,10 @@ class Engine:
                 )
 
     def run_isolated(
-        self, facts: list[dict[str, Any]], timeout: float | None = None
+        self,
+        facts: list[dict[str, Any]],
+        timeout: float | None = None,
+        trigger: dict[str, Any] | None = None,
     ) -> list[Match]:
         """`run` in a forked child process: a crash of the C engine (a signal) or a run past
         `timeout` seconds is this plan's `EngineCrash`, and the engine's state never carries
@@ -462,7 +470,7 @@ class Engine:
         milliseconds, less than emptying a session by retraction did. Where there is no fork
         (not POSIX), the plan runs in-process."""
         if not hasattr(os, "fork"):
-            return self.run(facts)
+            return self.run(facts, trigger)
         read_fd, write_fd = os.pipe()
         # Interrupts wait until the child is known and the cleanup below is armed: one arriving
         # between fork and `try` would leave the child running on its own.
@@ -477,7 +485,7 @@ class Engine:
         if pid == 0:  # the child: answer through the pipe, then leave without any cleanup
             signal.pthread_sigmask(signal.SIG_SETMASK, mask)
             os.close(read_fd)
-            os._exit(_child(self, facts, write_fd))
+            os._exit(_child(self, facts, write_fd, trigger))
         reaped = False
         try:
             os.close(write_fd)
@@ -568,7 +576,12 @@ _ERRORS: dict[str, type[EngineError]] = {
 }
 
 
-def _child(engine: Engine, facts: list[dict[str, Any]], write_fd: int) -> int:
+def _child(
+    engine: Engine,
+    facts: list[dict[str, Any]],
+    write_fd: int,
+    trigger: dict[str, Any] | None = None,
+) -> int:
     """Run one plan in the forked child and write the pickled answer; return the exit code.
 
     A crash dump (faulthandler) would reach the user's terminal through the shared stderr:
@@ -577,7 +590,7 @@ def _child(engine: Engine, facts: list[dict[str, Any]], write_fd: int) -> int:
     try:
         answer: tuple[Any, ...]
         try:
-            answer = ("ok", engine.run(facts))
+            answer = ("ok", engine.run(facts, trigger))
         except EngineError as exc:
             answer = ("error", type(exc).__name__, str(exc))
         except Exception as exc:  # a defect of ours inside the engine layer: still this plan's

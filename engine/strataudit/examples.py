@@ -7,11 +7,13 @@ pack's rule sees the same derived facts it will see in an audit.
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 from strataudit.audit import Auditor
 from strataudit.errors import InputError
-from strataudit.loader import load_plan
+from strataudit.loader import LoadedPlan, load_plan
 from strataudit.rulefile import Rule
 
 
@@ -36,14 +38,16 @@ def run_examples(
     """Run the pass/fail examples of `rules` (`only`: one label, e.g. `fail[0]`)."""
     outcomes: list[ExampleOutcome] = []
     for rule in rules:
-        examples = [("fail", i, ex.plan) for i, ex in enumerate(rule.spec.examples.fail)]
-        examples += [("pass", i, ex.plan) for i, ex in enumerate(rule.spec.examples.pass_)]
-        for kind, index, text in examples:
+        examples = [("fail", i, ex.plan, ex.files) for i, ex in enumerate(rule.spec.examples.fail)]
+        examples += [
+            ("pass", i, ex.plan, ex.files) for i, ex in enumerate(rule.spec.examples.pass_)
+        ]
+        for kind, index, text, files in examples:
             label = f"{kind}[{index}]"
             if only is not None and label != only:
                 continue
             try:
-                loaded = load_plan(None, f"{rule.file}#{label}", text)
+                loaded = _load(f"{rule.file}#{label}", text, files)
             except InputError as exc:
                 outcomes.append(
                     ExampleOutcome(
@@ -88,6 +92,19 @@ def run_examples(
                 )
             outcomes.append(ExampleOutcome(rule.id, label, ok, problem))
     return outcomes
+
+
+def _load(display: str, text: str, files: dict[str, str]) -> LoadedPlan:
+    """An example's plan; with `files`, written beside it in a fresh folder so that its
+    includes name them (`include: [hq.yaml]`), then loaded like any plan file."""
+    if not files:
+        return load_plan(None, display, text)
+    with tempfile.TemporaryDirectory(prefix="strataudit-example-") as folder:
+        for name, content in files.items():
+            (Path(folder) / name).write_text(content, encoding="utf-8")
+        plan = Path(folder) / "plan.yaml"
+        plan.write_text(text, encoding="utf-8")
+        return load_plan(plan, display)
 
 
 def _fits(

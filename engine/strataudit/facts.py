@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from strataudit.loader import IdStep, PlanPath, ValueStep, render_path
+from strataudit.loader import IdStep, PlanPath, Provenance, ValueStep, render_path
 from strataudit.model import PLACEHOLDERS, Goal, Plan, placeholder_key
 
 Fact = dict[str, Any]
@@ -31,6 +31,9 @@ COMMON = {
     "key": "the entity's id",
     "label": "its label (named in messages)",
     "path": "its path in the plan",
+    "context": "true when only context includes (`{file: ..., as: context}`) write the entity "
+    "or section (a reference: when its referring entity is context); left out otherwise. "
+    "A check never reports on a context subject unless its rule says `context: check`",
 }
 FACT_KINDS: dict[str, tuple[str, dict[str, str]]] = {
     "plan": (
@@ -41,6 +44,8 @@ FACT_KINDS: dict[str, tuple[str, dict[str, str]]] = {
             "status": "draft, submitted, approved",
             "period_start": "plan.period.start as YYYYMMDD",
             "period_end": "plan.period.end",
+            "level": "full (default) or corporate: what the file is audited as",
+            "currency": "plan.currency, trimmed and upper-cased (`eur` is EUR)",
             "products": "count of products",
             "segment_budget": "sum of the segments' budgets, when any segment has one",
             "top_cost": "budgets of units with no (or a dangling) "
@@ -49,7 +54,14 @@ FACT_KINDS: dict[str, tuple[str, dict[str, str]]] = {
     ),
     "corporate": (
         "the corporate section, when present",
-        {"budget": "the envelope", "summary": "text", "owner": "text", "goals": "count"},
+        {
+            "budget": "the envelope",
+            "budget_currency": "the currency of the file that wrote the budget "
+            "(that file's `plan.currency`, else the plan's)",
+            "summary": "text",
+            "owner": "text",
+            "goals": "count",
+        },
     ),
     "market_strategy": (
         "the market strategy section, when present",
@@ -107,6 +119,7 @@ FACT_KINDS: dict[str, tuple[str, dict[str, str]]] = {
             "parent": "id",
             "owner": "text",
             "budget": "number",
+            "budget_currency": "the currency of the file that wrote the budget",
             "strategy": "text",
         },
     ),
@@ -125,6 +138,7 @@ FACT_KINDS: dict[str, tuple[str, dict[str, str]]] = {
             "size": "number",
             "priority": "number",
             "budget": "number",
+            "budget_currency": "the currency of the file that wrote the budget",
             "description": "text",
         },
     ),
@@ -157,6 +171,7 @@ FACT_KINDS: dict[str, tuple[str, dict[str, str]]] = {
             "positioning_statement": "text",
             "pricing": "true when pricing is given",
             "price": "number (pricing.price)",
+            "price_currency": "the currency of the file that wrote pricing.price",
             "go_to_market": "text",
         },
     ),
@@ -184,6 +199,7 @@ FACT_KINDS: dict[str, tuple[str, dict[str, str]]] = {
             "unit": "id",
             "owner": "text",
             "budget": "number",
+            "budget_currency": "the currency of the file that wrote the budget",
             "start": "YYYYMMDD",
             "due": "YYYYMMDD",
             "span": "days from start to due (negative when start is after due)",
@@ -272,6 +288,20 @@ class FactBase:
     steps: dict[str, PlanPath] = field(default_factory=dict)  # fact id -> plan path steps
     by_id: dict[str, Fact] = field(default_factory=dict)
     placeholders: frozenset[str] = PLACEHOLDERS  # values that count as missing
+    provenance: Provenance = field(default_factory=Provenance)
+    #: the trigger's fields (asserted after every fact; each check's first pattern tests it)
+    trigger: dict[str, Any] = field(default_factory=dict)
+
+    def currency(self, steps: PlanPath, amount: Any) -> str | None:
+        """The currency of the amount at `steps` (its file's, else the plan's), if it is given."""
+        return self.provenance.currency_of(render_path(steps)) if amount is not None else None
+
+    def _context(self, steps: PlanPath) -> bool:
+        """Whether the entity at `steps`, or one it sits in, only context files write."""
+        context = self.provenance.context
+        return bool(context) and any(
+            render_path(steps[:n]) in context for n in range(1, len(steps) + 1)
+        )
 
     def present(self, value: Any) -> bool:
         """Written, and not blank, empty or a placeholder."""
@@ -286,6 +316,8 @@ class FactBase:
         for name, value in fields.items():
             if _present(value, frozenset() if name in _NAMES else self.placeholders):
                 fact[name] = value
+        if self._context(steps):
+            fact["context"] = True
         fact["id"] = f"{fact_type}:{len(self.facts)}"  # plain characters: see engine.fnv32
         fact["path"] = render_path(steps)
         self.steps[fact["id"]] = steps
@@ -330,12 +362,23 @@ class FactBase:
             fact["path"] = render_path((*src_steps, field_name))
 
 
-def build_facts(plan: Plan, placeholders: frozenset[str] = frozenset()) -> FactBase:
+def build_facts(
+    plan: Plan, placeholders: frozenset[str] = frozenset(), provenance: Provenance | None = None
+) -> FactBase:
     """Every fact of the plan, in plan order (the engine's answers do not depend on it).
-    `placeholders`: values that count as missing besides `PLACEHOLDERS` (the config's)."""
-    base = FactBase(placeholders=PLACEHOLDERS | {placeholder_key(p) for p in placeholders})
+    `placeholders`: values that count as missing besides `PLACEHOLDERS` (the config's).
+    `provenance` (the loader's) says what is context and which file's currency each amount
+    is in; without it, nothing is context and every amount is in the plan's currency."""
     header = plan.plan
     assert header is not None
+    if provenance is None:
+        currency = header.currency.strip().upper() if header.currency else None
+        provenance = Provenance(currency=currency or None)
+    base = FactBase(
+        placeholders=PLACEHOLDERS | {placeholder_key(p) for p in placeholders},
+        provenance=provenance,
+        trigger={"level": header.level or "full"},
+    )
     unit_ids = {u.id for u in plan.units or []}
     actions = plan.actions or []
     products = plan.products or []
@@ -354,6 +397,8 @@ def build_facts(plan: Plan, placeholders: frozenset[str] = frozenset()) -> FactB
         market_type=header.market_type or "b2b",
         business_model=header.business_model or "product",
         status=header.status,
+        level=header.level or "full",
+        currency=provenance.currency,
         period_start=_day(period.start) if period else None,
         period_end=_day(period.end) if period else None,
         products=len(products),
@@ -365,15 +410,17 @@ def build_facts(plan: Plan, placeholders: frozenset[str] = frozenset()) -> FactB
     _units(base, plan, actions)
     _assessment(base, plan)
     for s in plan.segments or []:
+        seg_steps: PlanPath = ("segments", IdStep(s.id))
         base.add(
             "segment",
-            ("segments", IdStep(s.id)),
+            seg_steps,
             key=s.id,
             label=s.name,
             target=bool(s.target),
             size=_number(s.size),
             priority=_number(s.priority),
             budget=_number(s.budget),
+            budget_currency=base.currency((*seg_steps, "budget"), s.budget),
             description=s.description,
         )
     for p in plan.personas or []:
@@ -409,6 +456,7 @@ def _sections(base: FactBase, plan: Plan) -> None:
             key="corporate",
             label="corporate strategy",
             budget=_number(corp.budget),
+            budget_currency=base.currency(("corporate", "budget"), corp.budget),
             summary=corp.summary,
             owner=corp.owner,
             goals=len(corp.goals or []),
@@ -562,6 +610,7 @@ def _units(base: FactBase, plan: Plan, actions: list[Any]) -> None:
             parent=unit.parent,
             owner=unit.owner,
             budget=_number(unit.budget),
+            budget_currency=base.currency((*steps, "budget"), unit.budget),
             strategy=unit.strategy,
         )
         base.link("unit", unit.id, steps, "parent", "unit", unit.parent, label=unit.name)
@@ -630,6 +679,9 @@ def _products(base: FactBase, products: list[Any]) -> None:
             else None,
             price=_number(p.pricing.price) if p.pricing else None,
             go_to_market=p.go_to_market,
+            price_currency=base.currency(
+                (*steps, "pricing", "price"), p.pricing.price if p.pricing else None
+            ),
         )
         base.link("product", p.id, steps, "unit", "unit", p.unit, label=p.name)
         base.link("product", p.id, steps, "segments", "segment", p.segments, label=p.name)
@@ -708,6 +760,7 @@ def _actions(base: FactBase, actions: list[Any]) -> None:
             unit=a.unit,
             owner=a.owner,
             budget=_number(a.budget),
+            budget_currency=base.currency((*steps, "budget"), a.budget),
             start=_day(a.start),
             due=_day(a.due),
             span=span,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -130,6 +130,30 @@ def _plan_key_mark(doc: Document) -> Mark:
 
 
 @dataclass(frozen=True)
+class Provenance:
+    """What the merged plan cannot say by itself: which of its parts only context files wrote,
+    and the currency of the file each amount came from.
+
+    Plain data (it travels back from a worker process with the plan, and the report's views
+    read it): `context` holds the paths (`units[BU-NA]`, `corporate.goals[CG3]`, `corporate`)
+    of the entities and sections that no file of the plan's own writes; `currencies` the paths
+    of amounts (`units[BU-EU].budget`) written in a file whose `plan.currency` is not the
+    audited plan's, with that currency. Every other amount is in `currency`, the plan's."""
+
+    context: frozenset[str] = frozenset()
+    currency: str | None = None
+    currencies: dict[str, str] = field(default_factory=dict)
+
+    def is_context(self, path: str) -> bool:
+        """Whether the entity or section at `path` (as `render_path` writes it) is context."""
+        return path in self.context
+
+    def currency_of(self, path: str) -> str | None:
+        """The currency of the amount at `path`: its file's, else the plan's."""
+        return self.currencies.get(path, self.currency)
+
+
+@dataclass(frozen=True)
 class LoadedPlan:
     """A plan ready for the audit: the merged model and where each part was written."""
 
@@ -137,6 +161,7 @@ class LoadedPlan:
     plan: Plan
     locator: Locator
     documents: tuple[Document, ...]
+    provenance: Provenance = field(default_factory=Provenance)
 
 
 def display_name(path: Path) -> str:
@@ -170,7 +195,8 @@ def load_plan(path: Path | None, display: str, text: str | None = None) -> Loade
 def _load_plan(path: Path | None, display: str, text: str | None) -> LoadedPlan:
     order: list[Document] = []
     depth: dict[int, int] = {}
-    _collect(path, display, text, order, seen=set(), active=[], depth=depth)
+    graph = _IncludeGraph()
+    _collect(path, display, text, order, seen=set(), active=[], depth=depth, graph=graph)
     audited = order[-1]
     single = len(order) == 1
     plans = [
@@ -191,7 +217,9 @@ def _load_plan(path: Path | None, display: str, text: str | None) -> LoadedPlan:
             "add `plan: {id: my-plan-2027, title: ...}` at the top level",
         )
     _check_ids_across_kinds(merged, locator)
-    return LoadedPlan(audited.file, merged, locator, tuple(nearest))
+    own = graph.own(audited)
+    provenance = _provenance(merged, nearest, own)
+    return LoadedPlan(audited.file, merged, locator, tuple(nearest), provenance)
 
 
 def _merged(order: list[Document], audited: Document, locator: Locator) -> Plan:
@@ -220,11 +248,15 @@ def _collect(
     seen: set[str],
     active: list[str],
     depth: dict[int, int],
+    graph: _IncludeGraph,
 ) -> None:
-    """Depth-first, includes before the includer; each file read once; cycles are errors."""
+    """Depth-first, includes before the includer; each file read once; cycles are errors.
+    `graph` records, per file (real path), the files it includes and whether as context."""
     doc = load_document(path, display, text)
     depth[id(doc)] = len(active)
     key = os.path.realpath(path) if path is not None else "<stdin>"
+    graph.docs[key] = doc
+    graph.edges[key] = []
     active.append(key)
     data = doc.data
     if not isinstance(data, dict):
@@ -235,40 +267,151 @@ def _collect(
             "a plan is a mapping of sections, not a list or a single value",
             "start the file with `strataudit: 1` and `plan:`",
         )
-    includes = data.get("include") or []
-    if isinstance(includes, list):
-        # relative to the file itself, even when it was reached through a symbolic link
-        base = Path(os.path.realpath(path)).parent if path is not None else Path.cwd()
-        for i, name in enumerate(includes):
-            if not isinstance(name, str):
-                continue  # reported by validation with its location
-            mark = doc.mark_of(("include", i))
-            target = base / name
-            target_key = os.path.realpath(target)
-            if target_key in active:
-                raise input_error(
-                    display,
-                    mark.line,
-                    mark.column,
-                    f"include cycle: `{name}` includes this file again",
-                    "remove one of the includes; includes must form a tree",
-                )
-            if target_key in seen:
-                continue
-            problem = file_problem(target)
-            if problem is not None:
-                what, hint = _INCLUDE_PROBLEMS.get(problem[0], (problem[0], problem[1]))
-                raise input_error(
-                    display,
-                    mark.line,
-                    mark.column,
-                    f"included file `{name}` {what}",
-                    hint.format(base=base),
-                )
-            _collect(target, display_name(target), None, order, seen, active, depth)
+    # relative to the file itself, even when it was reached through a symbolic link
+    base = Path(os.path.realpath(path)).parent if path is not None else Path.cwd()
+    for raw, name, context in include_entries(data):
+        mark = doc.mark_of(raw)
+        target = base / name
+        target_key = os.path.realpath(target)
+        graph.edges[key].append((target_key, context))
+        if target_key in active:
+            raise input_error(
+                display,
+                mark.line,
+                mark.column,
+                f"include cycle: `{name}` includes this file again",
+                "remove one of the includes; includes must form a tree",
+            )
+        if target_key in seen:
+            continue
+        problem = file_problem(target)
+        if problem is not None:
+            what, hint = _INCLUDE_PROBLEMS.get(problem[0], (problem[0], problem[1]))
+            raise input_error(
+                display,
+                mark.line,
+                mark.column,
+                f"included file `{name}` {what}",
+                hint.format(base=base),
+            )
+        _collect(target, display_name(target), None, order, seen, active, depth, graph)
     active.pop()
     seen.add(key)
     order.append(doc)
+
+
+def include_entries(data: Any) -> list[tuple[tuple[PathStep, ...], str, bool]]:
+    """The includes a raw plan names: (where the path is written, the path, as context?).
+    Entries that are not a path or a `{file: PATH}` mapping are left to validation."""
+    includes = data.get("include") if isinstance(data, dict) else None
+    out: list[tuple[tuple[PathStep, ...], str, bool]] = []
+    for i, entry in enumerate(includes if isinstance(includes, list) else ()):
+        if isinstance(entry, str):
+            out.append((("include", i), entry, False))
+        elif isinstance(entry, dict) and isinstance(entry.get("file"), str):
+            out.append((("include", i, "file"), entry["file"], entry.get("as") == "context"))
+    return out
+
+
+@dataclass
+class _IncludeGraph:
+    """Every file read for a plan (by real path) and what each includes, plainly or as context."""
+
+    docs: dict[str, Document] = field(default_factory=dict)
+    edges: dict[str, list[tuple[str, bool]]] = field(default_factory=dict)
+
+    def own(self, audited: Document) -> list[Document]:
+        """The plan's own files: the audited one and what it reaches through plain includes
+        only. A file reached both ways is the plan's own (read once, it cannot be both)."""
+        start = next(key for key, doc in self.docs.items() if doc is audited)
+        own, todo = {start}, [start]
+        while todo:
+            for target, context in self.edges.get(todo.pop(), ()):
+                if not context and target not in own:
+                    own.add(target)
+                    todo.append(target)
+        return [self.docs[key] for key in own]
+
+
+# The sections and entity lists whose items become facts, besides `_ENTITY_LISTS`' (positioning
+# entries are keyed by their segment): what `Provenance.context` can name.
+_SECTIONS: tuple[tuple[str, ...], ...] = (
+    ("corporate",),
+    ("market_strategy",),
+    ("product_strategy",),
+)
+
+# Where amounts in the plan's currency are written: (entity list or section, field path).
+AMOUNTS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    ((), ("corporate", "budget")),
+    (("units",), ("budget",)),
+    (("segments",), ("budget",)),
+    (("actions",), ("budget",)),
+    (("products",), ("pricing", "price")),
+)
+
+
+def _currency(doc: Document) -> str | None:
+    """A file's `plan.currency`, normalised (`eur` is EUR); read raw, since an included file's
+    `plan` section is otherwise ignored."""
+    header = doc.data.get("plan") if isinstance(doc.data, dict) else None
+    value = header.get("currency") if isinstance(header, dict) else None
+    return value.strip().upper() if isinstance(value, str) and value.strip() else None
+
+
+def _provenance(plan: Plan, nearest: list[Document], own: list[Document]) -> Provenance:
+    """Context paths and foreign amounts; both empty, and free, for a plan without context
+    includes or other currencies (the usual case)."""
+    audited = nearest[0]
+    currency = _currency(audited)
+    context: frozenset[str] = frozenset()
+    if len(own) < len(nearest):
+        data = plan.model_dump(include={*(w[0] for w in _ENTITY_LISTS), *(s[0] for s in _SECTIONS)})
+        mine = Locator([d for d in nearest if d in own])
+        context = frozenset(
+            render_path(steps) for steps in _fact_paths(data) if not mine.exists(steps)
+        )
+    currencies: dict[str, str] = {}
+    for n, doc in enumerate(nearest):
+        theirs = _currency(doc)
+        if doc is audited or theirs is None or theirs == currency:
+            continue
+        nearer = Locator(nearest[:n])
+        for steps in _amount_paths(doc.data):
+            if not nearer.exists(steps):  # an amount is in the currency of its nearest file
+                currencies.setdefault(render_path(steps), theirs)
+    return Provenance(context, currency, currencies)
+
+
+def _fact_paths(data: Any) -> list[PlanPath]:
+    """The plan paths of every section and entity that becomes a fact."""
+    paths: list[PlanPath] = [s for s in _SECTIONS if data.get(s[0]) is not None]
+    paths += [_plan_steps(data, raw) for _key, raw, _kind in _entity_ids(data)]
+    ms = data.get("market_strategy") or {}
+    for entry in ms.get("positioning") or []:
+        paths.append(("market_strategy", "positioning", IdStep(entry["segment"])))
+    return paths
+
+
+def _amount_paths(data: Any) -> list[PlanPath]:
+    """The plan paths of the amounts a raw file writes (`units[BU-EU].budget`)."""
+    out: list[PlanPath] = []
+    for where, fields in AMOUNTS:
+        node: Any = data
+        for step in where:
+            node = node.get(step) if isinstance(node, dict) else None
+        items = node if where else [data]
+        for item in items if isinstance(items, list) else ():
+            value: Any = item
+            for step in fields:
+                value = value.get(step) if isinstance(value, dict) else None
+            if value is None:
+                continue
+            if not where:
+                out.append(fields)
+            elif isinstance(item.get("id"), str):
+                out.append((*where, IdStep(item["id"]), *fields))
+    return out
 
 
 # file_problem's words -> what an include's message says instead (the include's author fixes it)
@@ -288,12 +431,18 @@ def _validate(doc: Document, included: bool, may_lack_labels: bool) -> Plan | No
     try:
         return Plan.model_validate(data)
     except ValidationError as exc:
-        if may_lack_labels and all(
-            e["type"] == "missing" and e["loc"][-1] != "id" and e["loc"][0] != "strataudit"
-            for e in exc.errors()
-        ):
+        if may_lack_labels and all(_may_come_from_another_file(e) for e in exc.errors()):
             return None  # another file may give it: checked on the merged plan
-        raise translate(exc, doc, Plan, plan_path_of) from None
+        # The file's own mistakes, without the labels another file may still give.
+        skip = _may_come_from_another_file if may_lack_labels else None
+        raise translate(exc, doc, Plan, plan_path_of, skip=skip) from None
+
+
+def _may_come_from_another_file(error: Any) -> bool:
+    """A missing label (not an id, not the version): another file of the plan may write it."""
+    return bool(
+        error["type"] == "missing" and error["loc"][-1] != "id" and error["loc"][0] != "strataudit"
+    )
 
 
 def plan_path_of(data: Any, raw: tuple[PathStep, ...]) -> str:

@@ -149,6 +149,13 @@ class Period(Model):
     end: Date | None = Field(None, description="Last day of the period (`YYYY-MM-DD`).")
 
 
+Level = Literal["full", "corporate"]
+"""What a plan file is audited as: `full` (a whole plan: units, products, actions, market
+strategy) or `corporate` (HQ's corporate strategy on its own). Rule files name the levels they
+apply to with these words (`levels:`)."""
+LEVELS: tuple[Level, ...] = ("full", "corporate")
+
+
 class PlanHeader(Model):
     """What the plan is: its id, company, owner, currency and period."""
 
@@ -162,7 +169,10 @@ class PlanHeader(Model):
         None, description="Who is accountable for the plan (a name or an email address)."
     )
     currency: Text | None = Field(
-        None, description="The currency of every budget and price in the plan (`EUR`, `USD`)."
+        None,
+        description="The currency of every budget and price in the plan (`EUR`, `USD`). An "
+        "included file may state its own: its budgets and prices are then in that currency, "
+        "and a currency other than the audited plan's is a finding (CON007).",
     )
     period: Period | None = Field(
         None,
@@ -179,6 +189,14 @@ class PlanHeader(Model):
         None,
         description="How the company sells: `product` (the default), `project` or "
         "`product_project`. A project business is expected to plan how it captures projects.",
+    )
+    level: Level | None = Field(
+        None,
+        description="What the file is audited as: `full` (the default: a whole plan) or "
+        "`corporate` (HQ's corporate strategy on its own, before it is published: only the "
+        "rules about what a corporate file holds run, such as corporate goals, SWOT, unit "
+        "budgets against the envelope and segments; those about products, actions and the "
+        "market strategy do not). Ignored in an included file.",
     )
 
 
@@ -501,6 +519,32 @@ SCHEMA_KEY = "$schema"
 """A JSON plan's link to its JSON Schema, for editors: accepted at the top level and ignored."""
 
 
+def _include_entry(value: Any) -> Any:
+    """A plain path is the short form of `{file: PATH}` (anything else is checked as an entry)."""
+    return {"file": value} if isinstance(value, str) else value
+
+
+def _include_schema(schema: dict[str, Any]) -> None:
+    """Editors are told both forms: a path, or a `{file, as}` mapping."""
+    for variant in schema.get("anyOf", [schema]):
+        if "items" in variant:
+            variant["items"] = {"anyOf": [{"type": "string"}, variant["items"]]}
+
+
+class Include(Model):
+    """An include entry: a path, or a mapping naming the file and how it is included."""
+
+    file: Text = Field(description="The path of the included file, relative to this file.")
+    as_: Literal["context"] | None = Field(
+        None,
+        alias="as",
+        description="`context`: what only this file (and what it includes) writes is context. "
+        "It is merged, satisfies references and absence checks and is shown in reports as "
+        "context, but no finding is reported on it; an entity the plan's own files also write "
+        "is the plan's own and fully checked.",
+    )
+
+
 class Plan(Model):
     """One plan file (or the merge of a plan and what it includes)."""
 
@@ -510,10 +554,12 @@ class Plan(Model):
     plan: PlanHeader | None = Field(
         None, description="What the plan is: id, company, owner, currency, period."
     )
-    include: list[Text] | None = Field(
+    include: list[Annotated[Include, BeforeValidator(_include_entry)]] | None = Field(
         None,
+        json_schema_extra=_include_schema,
         description="Other plan files merged into this one before the audit, as paths "
-        "relative to this file (for example the corporate strategy HQ publishes).",
+        "relative to this file (for example the corporate strategy HQ publishes). A plain "
+        "path is part of the plan and fully checked; `{file: PATH, as: context}` is context.",
     )
     corporate: Corporate | None = Field(None, description="The corporate marketing strategy.")
     assessment: Assessment | None = Field(

@@ -239,6 +239,10 @@ class PlanResult:
     plan: LoadedPlan | None = field(default=None, compare=False, repr=False)  #: for views
     sources: tuple[str, ...] = ()  #: every file read for it (real paths): never written to
     more_errors: tuple[InputProblem, ...] = ()  #: its other input problems, after `error`
+    level: str = "full"  #: what it was audited as: its `plan.level` (`full` or `corporate`)
+    #: ids of the run's rules that do not apply at that level (their rule files' `levels:`):
+    #: a checklist shows them as "not applicable at this level", not as passed
+    not_applicable: tuple[str, ...] = ()
 
     @property
     def problems(self) -> tuple[InputProblem, ...]:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from strataudit.contract import TRIGGER_NAME
 from strataudit.errors import InputError, input_error
 from strataudit.grammar import GrammarError, compile_tests
+from strataudit.model import Level
 from strataudit.results import Severity
 from strataudit.source import Document, load_document
 from strataudit.validation import translate
@@ -80,15 +81,21 @@ class Expectation(_Strict):
     message_contains: str | None = None
 
 
+FileName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")]
+
+
 class FailExample(_Strict):
     name: str | None = None
     plan: str
+    #: other files the plan includes, by name (`hq.yaml`), each a whole plan file's text
+    files: dict[FileName, str] = Field(default_factory=dict)
     expect: list[Expectation] = Field(min_length=1)
 
 
 class PassExample(_Strict):
     name: str | None = None
     plan: str
+    files: dict[FileName, str] = Field(default_factory=dict)
 
 
 class Examples(_Strict):
@@ -105,6 +112,11 @@ class RuleSpec(_Strict):
     severity: Literal["error", "warning", "info"]
     category: Name
     scope: Literal["entity", "plan"]
+    #: the plan levels (`plan.level`) the rule applies to; none given: every level
+    levels: list[Level] | None = Field(default=None, min_length=1)
+    #: `skip` (the default): no finding on a subject that only context includes write;
+    #: `check`: the rule reports on context too
+    context: Literal["skip", "check"] = "skip"
     source: str
     quote: str | None = None
     rationale: str
@@ -146,6 +158,11 @@ class Rule:
 
     def cases(self) -> list[Case]:
         return list(self.spec.cases) or [Case()]
+
+    def applies_at(self, level: str) -> bool:
+        """Whether the rule runs on a plan of this `plan.level` (the engine decides it through
+        the trigger; this answers the checklist's "not applicable at this level")."""
+        return self.spec.levels is None or level in self.spec.levels
 
 
 def fact_types(pattern: Pattern) -> list[str]:
@@ -399,6 +416,7 @@ def description(rule: Rule) -> dict[str, Any]:
         "severity": spec.severity,
         "category": spec.category,
         "scope": spec.scope,
+        "levels": list(spec.levels) if spec.levels else None,
         "source": spec.source,
         "file": rule.file,
     }
