@@ -180,6 +180,12 @@ def _report_target(value: str) -> tuple[str, Path]:
     show_default=True,
     help="Audit plans in this many processes.",
 )
+@click.option("--no-fix", is_flag=True, help="Text report: leave out the fix under each finding.")
+@click.option(
+    "--link-base",
+    metavar="URL",
+    help="Markdown report: link locations to URL/FILE#LLINE (a repository's blob URL).",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 @guarded
 def audit(
@@ -196,11 +202,14 @@ def audit(
     write_baseline: Path | None,
     as_of: Any,
     jobs: int,
+    no_fix: bool,
+    link_base: str | None,
     debug: bool,
 ) -> None:
     """Audit plan files, or every plan under a directory (`-` reads standard input)."""
     from strataudit.outputs import write_atomic
     from strataudit.reports import renderer
+    from strataudit.reports.base import RenderOptions
     from strataudit.runner import RunOptions, run
 
     targets = [_report_target(r) for r in reports]
@@ -242,7 +251,10 @@ def audit(
     if report.baseline_written is not None:
         file, count = report.baseline_written
         say(f"baseline: {count} findings recorded in {file}")
-    rendered = {f: renderer(f)(report) for f in dict.fromkeys((fmt, *(f for f, _ in targets)))}
+    shown = RenderOptions(fix=not no_fix, link_base=link_base)
+    rendered = {
+        f: renderer(f, shown)(report) for f in dict.fromkeys((fmt, *(f for f, _ in targets)))
+    }
     for target_fmt, target_file in targets:
         write_atomic(target_file, rendered[target_fmt])
     if output is not None:

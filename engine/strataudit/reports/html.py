@@ -27,7 +27,7 @@ from strataudit.model import Plan
 from strataudit.reports.html_cascade import cascade, fit, text_width
 from strataudit.reports.marks import MARKS, FindingLinks
 from strataudit.results import SEVERITIES as ORDER
-from strataudit.results import Finding, InputProblem, PlanResult, Report, State
+from strataudit.results import Check, Checklist, Finding, InputProblem, PlanResult, Report, State
 
 SEVERITIES = tuple(s.label for s in ORDER)  # error, warning, info
 
@@ -169,6 +169,35 @@ def _finding_view(f: Finding, anchor: str, plan_file: str) -> dict[str, Any]:
         "expired_waiver": f.expired_waiver.describe() if f.expired_waiver else None,
         "baselined": f.state is State.BASELINED,
         "status": f.state.value,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# What was checked and what passed
+
+CHECK_COLUMNS = (  # (column, heading, css), in the order the table shows them
+    (Check.FAILED, "failed", "bad"),
+    (Check.WAIVED, "waived or baselined", "warn"),
+    (Check.PASSED, "passed", "ok"),
+    (Check.NOT_APPLICABLE, "not applicable", ""),
+)
+
+
+def _checklist(checklist: Checklist) -> dict[str, Any]:
+    """The checklist's rows for the template: counts and rule ids per column."""
+    return {
+        "columns": [{"key": c.value, "title": t, "css": css} for c, t, css in CHECK_COLUMNS],
+        "rows": [
+            {
+                "category": row.category,
+                "ran": row.ran,
+                "cells": [{"n": row.count(c), "rules": row.rules[c]} for c, _, _ in CHECK_COLUMNS],
+            }
+            for row in checklist.rows
+        ],
+        "totals": [checklist.total(c) for c, _, _ in CHECK_COLUMNS],
+        "ran": checklist.ran,
+        "summary": checklist.summary(),
     }
 
 
@@ -479,6 +508,7 @@ def _plan_view(index: int, result: PlanResult, report: Report) -> dict[str, Any]
         "swot": _swot(plan, links) if plan is not None else None,
         "budget": _budget(plan, links) if plan is not None else None,
         "has_model": plan is not None,
+        "checklist": _checklist(report.checklist(result)),
     }
 
 
