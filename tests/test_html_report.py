@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import html as html_lib
 import json
 import os
 import re
@@ -407,3 +408,27 @@ def test_report_in_headless_chromium(run_cli, tmp_path, plan):
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     assert (width, height) == (1400, 2400)
     assert len(data) > 60_000, "the screenshot is (nearly) blank"
+
+
+def test_each_finding_shows_the_plan_text_around_it_escaped(run_cli, tmp_path):
+    plan = write_hostile(tmp_path)
+    _, html = audit_html(run_cli, tmp_path, str(plan))
+    page = Page(html)
+    excerpts = [a for a in page.tags("details") if "excerpt" in (a.get("class") or "")]
+    rows = [a for a in page.tags("tr") if re.fullmatch(r"p1-f\d+", a.get("id") or "")]
+    assert len(excerpts) == len(rows)  # every finding, including those in the included file
+    assert not page.tags("img") and "onerror" not in {n for _, a in page.elements for n in a}
+    # the finding's own line is marked, numbered as in its file, and shown as text
+    files = {"hostile.yaml": HOSTILE.splitlines(), "hq.yaml": HOSTILE_HQ.splitlines()}
+    shown = re.findall(
+        r'<td class="where"><code>.*?([\w.]+\.yaml)</span>:(\d+):\d+</code>.*?'
+        r'<span class="ln here"><span class="no">(\d+)</span>(.*?)</span>',
+        html,
+        re.S,
+    )
+    assert len(shown) == len(rows) and {f for f, *_ in shown} == set(files)
+    for file, line, number, text in shown:
+        assert line == number
+        assert html_lib.unescape(text) == files[file][int(line) - 1]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html[html.index('class="excerpt"') :]
+    assert_offline(html)

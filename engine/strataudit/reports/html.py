@@ -24,6 +24,7 @@ from markupsafe import Markup
 
 from strataudit.facts import build_facts
 from strataudit.model import Plan
+from strataudit.reports.excerpts import Excerpts
 from strataudit.reports.html_cascade import cascade, fit, text_width
 from strataudit.reports.marks import MARKS, FindingLinks
 from strataudit.results import SEVERITIES as ORDER
@@ -138,7 +139,7 @@ def _clip(text: str, limit: int) -> str:
 # Findings
 
 
-def _finding_view(f: Finding, anchor: str, plan_file: str) -> dict[str, Any]:
+def _finding_view(f: Finding, anchor: str, plan_file: str, excerpts: Excerpts) -> dict[str, Any]:
     loc = f.location
     waiver = None
     if f.state is State.WAIVED and f.waiver is not None:
@@ -169,6 +170,7 @@ def _finding_view(f: Finding, anchor: str, plan_file: str) -> dict[str, Any]:
         "expired_waiver": f.expired_waiver.describe() if f.expired_waiver else None,
         "baselined": f.state is State.BASELINED,
         "status": f.state.value,
+        "excerpt": excerpts.around(loc.file, loc.line),
     }
 
 
@@ -452,11 +454,12 @@ def _plan_view(index: int, result: PlanResult, report: Report) -> dict[str, Any]
     prefix = f"p{index}"
     order = sorted(result.findings, key=lambda f: (-f.severity, *f.sort_key()))
     links = FindingLinks()
+    excerpts = Excerpts.of(result.plan)
     findings = []
     for n, f in enumerate(order, 1):
         anchor = f"{prefix}-f{n}"
         links.add(f.rule, f.entity, anchor)
-        findings.append(_finding_view(f, anchor, result.file))
+        findings.append(_finding_view(f, anchor, result.file, excerpts))
     verdict = report.verdict_of(result)
     loaded = result.plan
     plan = loaded.plan if loaded is not None else None
