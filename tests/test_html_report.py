@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import datetime
+import hashlib
 import html as html_lib
 import json
 import os
@@ -432,3 +434,74 @@ def test_each_finding_shows_the_plan_text_around_it_escaped(run_cli, tmp_path):
         assert html_lib.unescape(text) == files[file][int(line) - 1]
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html[html.index('class="excerpt"') :]
     assert_offline(html)
+
+
+# --------------------------------------------------------------------------- (d) layout
+
+MEASURE = (Path(__file__).parent / "measure_layout.js").read_text(encoding="utf-8")
+
+
+def measured(browser: str, html: str, folder: Path, width: int) -> dict[str, object]:
+    """The layout problems `measure_layout.js` records in `html` at `width` px, plus a
+    screenshot of the page at that width (`folder/shot-WIDTH.png`)."""
+    digest = base64.b64encode(hashlib.sha256(MEASURE.encode()).digest()).decode()
+    page = html.replace("script-src &#39;", f"script-src &#39;sha256-{digest}&#39; &#39;", 1)
+    page = page.replace("</body>", f"<script>{MEASURE}</script>\n</body>", 1)
+    copy = folder / f"measure-{width}.html"
+    copy.write_text(page, encoding="utf-8")
+    run = browse(browser, copy, folder / "profile", f"--window-size={width},3000", "--dump-dom")
+    assert run.returncode == 0, run.stderr[-2000:]
+    found = re.search(r'.*<pre id="measured">(.*?)</pre>', run.stdout, re.S)  # the last one
+    assert found, "the measuring script did not run"
+    shot = folder / f"shot-{width}.png"
+    browse(browser, copy, folder / "profile", f"--screenshot={shot}", f"--window-size={width},2400")
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and int.from_bytes(data[16:20], "big") == width
+    result: dict[str, object] = json.loads(html_lib.unescape(found.group(1)))
+    return result
+
+
+def test_layout_check_sees_overlaps_and_broken_words(tmp_path):
+    """The check below is not vacuous: squeezed cells are caught by it."""
+    browser = chromium()
+    page = (
+        "<!DOCTYPE html><html><head><meta http-equiv='Content-Security-Policy' "
+        "content='script-src &#39;none&#39;'></head><body><table class='findings' "
+        "style='table-layout:fixed;width:60px'><tr id='r'><td style='width:20px'>"
+        "<span style='padding:0 30px'>warning</span></td>"
+        "<td style='width:40px;overflow-wrap:anywhere'>structure</td></tr></table></body></html>"
+    )
+    found = measured(browser, page, tmp_path, 800)
+    assert found["rows"] == 1 and found["outside"] and found["broken"]
+
+
+@pytest.mark.parametrize("width", [800, 1400])
+def test_findings_table_holds_at_width(run_cli, tmp_path, width):
+    browser = chromium()
+    _, html = audit_html(
+        run_cli,
+        tmp_path,
+        str(SAMPLES / "acme-defects.yaml"),
+        str(SAMPLES / "acme-skeleton.yaml"),
+    )
+    found = measured(browser, html, tmp_path, width)
+    rows = len(re.findall(r'<tr id="p\d+-f\d+"', html))
+    assert found["rows"] == rows + 2  # and the two header rows
+    assert found["overlaps"] == [], found["overlaps"][:5]
+    assert found["outside"] == [], found["outside"][:5]
+    assert found["broken"] == [], found["broken"][:5]
+
+
+def test_print_view_ends_each_plan_with_a_sign_off_block(run_cli, tmp_path):
+    _, html = audit_html(
+        run_cli, tmp_path, str(SAMPLES / "acme-defects.yaml"), str(SAMPLES / "acme-2027.yaml")
+    )
+    sections = html.split('<section class="plan"')[1:]
+    assert len(sections) == 2
+    for section in sections:
+        last = section[section.rindex("<section ") :]  # the plan's last block
+        assert last.startswith('<section class="signoff"')
+        assert all(word in last for word in ("Reviewer", "Date", "Decision", "Verdict"))
+    screen, printed = html.split("@media print {", 1)
+    assert ".signoff { display: none; }" in screen  # on paper only
+    assert ".signoff { display: block;" in printed.split("</style>")[0]

@@ -111,15 +111,28 @@ def _number(value: float | None) -> str:
     return f"{value:,.2f}"
 
 
-def _ticks(text: str) -> list[tuple[bool, str]]:
-    """`a `b` c` -> [(False, "a "), (True, "b"), (False, " c")]: code spans, as plain parts.
+_JOINED = re.compile(r"([\w(']+(?:[-\u2013][\w)',.:]+)+)")  # EU-G7, self-reference), 21-27
 
-    The template escapes each part itself; an unpaired backtick stays as text.
+
+def _ticks(text: str) -> list[tuple[str, str]]:
+    """`a `b` EU-G7` -> [("text", "a "), ("code", "b"), ("text", " "), ("word", "EU-G7")].
+
+    Code spans become <code>; words joined by a hyphen (ids above all) become unbreakable
+    spans, so that a narrow column never splits `EU-` from `G7`. The template escapes each
+    part itself; an unpaired backtick stays as text.
     """
     parts = text.split("`")
     if len(parts) % 2 == 0:  # odd number of backticks: keep the last one literally
         parts[-2:] = [parts[-2] + "`" + parts[-1]]
-    return [(i % 2 == 1, part) for i, part in enumerate(parts) if part]
+    out: list[tuple[str, str]] = []
+    for i, part in enumerate(parts):
+        if i % 2 == 1:
+            out.append(("code", part))
+            continue
+        for j, piece in enumerate(_JOINED.split(part)):
+            if piece:
+                out.append(("word" if j % 2 else "text", piece))
+    return [p for p in out if p[1]]
 
 
 _FILE_BREAK, _PATH_BREAK = re.compile(r"(?<=/)"), re.compile(r"(?<=/)|(?=[.\[])")
