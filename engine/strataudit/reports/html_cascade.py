@@ -223,7 +223,7 @@ def _place(corporate: list[Node], loose: list[Node], last: int) -> float | None:
 def _segments(nodes: dict[str, Node]) -> list[tuple[float, float, float, float]]:
     """Every arc as the straight segment between its ends (x1, y1, x2, y2)."""
     column_w = NODE_W + COL_GAP
-    out = []
+    out: list[tuple[float, float, float, float]] = []
     for node in nodes.values():
         for t in node.targets:
             target = nodes[t]
