@@ -505,3 +505,35 @@ def test_print_view_ends_each_plan_with_a_sign_off_block(run_cli, tmp_path):
     screen, printed = html.split("@media print {", 1)
     assert ".signoff { display: none; }" in screen  # on paper only
     assert ".signoff { display: block;" in printed.split("</style>")[0]
+
+
+def test_spend_view_spreads_the_budgets_the_plan_gives(tmp_path):
+    from strataudit import run
+    from strataudit.runner import RunOptions
+
+    report = run([str(SAMPLES / "unit-eu" / "eu-plan.yaml")], RunOptions(formats=("html",)))
+    (result,) = report.results
+    assert result.plan is not None
+    plan = result.plan.plan
+    html = render(report)
+    section = html[html.index('id="p1-spend"') : html.index('class="signoff"')]
+    actions = plan.actions or []
+    for kind in {a.kind for a in actions if a.kind}:
+        total = sum(a.budget or 0 for a in actions if a.kind == kind)
+        row = re.search(
+            rf"<td>{kind.replace('_', ' ')}</td><td class=\"num\">(\d+)</td>"
+            rf"<td class=\"num\">([\d,]+)</td>",
+            section,
+        )
+        assert row, kind
+        assert int(row.group(2).replace(",", "")) == total
+    assert "2027 Q1" in section
+    for seg in plan.segments or []:
+        assert seg.id in section
+    # segments written in the included HQ file say so; once that file is context, as context
+    assert "from sample_plans/unit-eu/corporate.yaml" in section
+    result.plan.documents[1].context = True  # type: ignore[attr-defined]
+    marked = render(report)
+    section = marked[marked.index('id="p1-spend"') : marked.index('class="signoff"')]
+    assert "context · sample_plans/unit-eu/corporate.yaml" in section
+    assert 'tr class="context"' in section

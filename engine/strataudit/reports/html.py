@@ -22,10 +22,11 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from strataudit.facts import build_facts
+from strataudit.facts import FactBase, build_facts
 from strataudit.model import Plan
 from strataudit.reports.excerpts import Excerpts
 from strataudit.reports.html_cascade import cascade, fit, text_width
+from strataudit.reports.html_spend import spend
 from strataudit.reports.marks import MARKS, FindingLinks
 from strataudit.results import SEVERITIES as ORDER
 from strataudit.results import Check, Checklist, Finding, InputProblem, PlanResult, Report, State
@@ -336,12 +337,12 @@ def _bar(budget: float | None, spend: float, scale: float, over: bool) -> dict[s
     }
 
 
-def _figures(plan: Plan) -> tuple[dict[str, float], float]:
+def _figures(facts: FactBase) -> tuple[dict[str, float], float]:
     """The budget rule's numbers as the engine received them (`facts.py`): each unit's spending, and
     the cost of what the corporate envelope pays for (the bars draw these, never re-add)."""
     spend: dict[str, float] = {}
     top_cost = 0.0
-    for fact in build_facts(plan).by_id.values():
+    for fact in facts.by_id.values():
         if fact["type"] == "spend":
             spend[fact["unit"]] = fact.get("cost") or 0
         elif fact["type"] == "plan":
@@ -349,13 +350,13 @@ def _figures(plan: Plan) -> tuple[dict[str, float], float]:
     return spend, top_cost
 
 
-def _budget(plan: Plan, links: FindingLinks) -> dict[str, Any] | None:
+def _budget(plan: Plan, links: FindingLinks, facts: FactBase) -> dict[str, Any] | None:
     units = list(plan.units or [])
     actions = list(plan.actions or [])
     corp_budget = plan.corporate.budget if plan.corporate else None
     if not units and corp_budget is None and not any(a.budget for a in actions):
         return None
-    spend, top_cost = _figures(plan)
+    spend, top_cost = _figures(facts)
     unit_ids = {u.id for u in units}
     names = {u.id: u.name for u in units}
     count = Counter(a.unit for a in actions if a.unit in unit_ids)
@@ -482,6 +483,7 @@ def _plan_view(index: int, result: PlanResult, report: Report) -> dict[str, Any]
         start, end = header.period.start, header.period.end
         period = f"{start.isoformat() if start else '?'} to {end.isoformat() if end else '?'}"
     includes = [d.file for d in loaded.documents[1:]] if loaded is not None else []
+    facts = build_facts(plan) if plan is not None else None  # once: budget and spend read them
     counts = report.counts(result)
     return {
         "index": index,
@@ -522,7 +524,8 @@ def _plan_view(index: int, result: PlanResult, report: Report) -> dict[str, Any]
         "matrix": _matrix(plan, links) if plan is not None else None,
         "cascade": cascade(plan, links) if plan is not None else None,
         "swot": _swot(plan, links) if plan is not None else None,
-        "budget": _budget(plan, links) if plan is not None else None,
+        "budget": _budget(plan, links, facts) if plan is not None and facts else None,
+        "spend": spend(plan, facts, loaded) if plan is not None and facts else None,
         "has_model": plan is not None,
         "checklist": _checklist(report.checklist(result)),
     }
