@@ -10,6 +10,8 @@ import importlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from strataudit.reports.numbers import number
+
 if TYPE_CHECKING:  # the diff runs audits; its renderers only read its result
     from strataudit.diff import PlanDiff
 
@@ -27,15 +29,6 @@ def renderer(name: str) -> Callable[[PlanDiff], str]:
     """The `render(diff) -> str` of the diff format `name` (one of `FORMATS`)."""
     render: Callable[[PlanDiff], str] = importlib.import_module(REGISTRY[name]).render
     return render
-
-
-def number(value: object) -> str:
-    """A value as the reports show it: `1,200,000`, `12.5`, an ISO date, or `-` when absent."""
-    if value is None:
-        return "-"
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return f"{int(value):,}" if float(value).is_integer() else f"{value:,.2f}"
-    return str(value)
 
 
 def delta(value: float | None) -> str:

@@ -20,17 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 from strataudit.facts import FactBase
 from strataudit.model import Plan
+from strataudit.reports.numbers import number as _number
 
 if TYPE_CHECKING:
     from strataudit.loader import LoadedPlan
 
 BAR_MAX = 240  # px: the longest bar of a table
-
-
-def _number(value: float | None) -> str:
-    if value is None:
-        return "-"
-    return f"{int(value):,}" if float(value).is_integer() else f"{value:,.2f}"
 
 
 def _quarter(day: int | None) -> str:
