@@ -45,6 +45,12 @@
       }
     });
   });
+  out.frames = [];  // a picture wider than its frame must scroll in a frame that fits the window
+  document.querySelectorAll(".cascade-frame").forEach(function (frame) {
+    var wide = frame.scrollWidth > frame.clientWidth + 1;
+    var fits = frame.getBoundingClientRect().height <= window.innerHeight + 1;
+    out.frames.push({wide: wide, fits: fits, scrolls: getComputedStyle(frame).overflowX});
+  });
   var pre = document.createElement("pre");
   pre.id = "measured";
   pre.textContent = JSON.stringify(out);

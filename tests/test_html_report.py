@@ -449,7 +449,7 @@ def measured(browser: str, html: str, folder: Path, width: int) -> dict[str, obj
     page = page.replace("</body>", f"<script>{MEASURE}</script>\n</body>", 1)
     copy = folder / f"measure-{width}.html"
     copy.write_text(page, encoding="utf-8")
-    run = browse(browser, copy, folder / "profile", f"--window-size={width},3000", "--dump-dom")
+    run = browse(browser, copy, folder / "profile", f"--window-size={width},1000", "--dump-dom")
     assert run.returncode == 0, run.stderr[-2000:]
     found = re.search(r'.*<pre id="measured">(.*?)</pre>', run.stdout, re.S)  # the last one
     assert found, "the measuring script did not run"
@@ -490,6 +490,13 @@ def test_findings_table_holds_at_width(run_cli, tmp_path, width):
     assert found["overlaps"] == [], found["overlaps"][:5]
     assert found["outside"] == [], found["outside"][:5]
     assert found["broken"] == [], found["broken"][:5]
+    # the goal cascade is never cut off: wider than the page, it scrolls in a window-high frame
+    frames = found["frames"]
+    assert frames  # the defects plan has a cascade (the skeleton has no goals)
+    for frame in frames:
+        assert not frame["wide"] or (frame["fits"] and frame["scrolls"] == "auto"), frame
+    if width == 800:
+        assert any(frame["wide"] for frame in frames)  # the check above is exercised
 
 
 def test_print_view_ends_each_plan_with_a_sign_off_block(run_cli, tmp_path):
