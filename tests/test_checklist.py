@@ -102,3 +102,21 @@ def test_an_unreadable_plan_has_no_checklist(tmp_path):
     assert "checklist" not in data["plans"][0]
     text = invoke("audit", "bad.yaml", cwd=tmp_path).stdout
     assert "bad.yaml: ERROR, could not be audited" in text
+
+
+def test_html_checklist_links_failed_rules_to_their_first_finding(tmp_path):
+    report = _report(tmp_path, "acme-defects.yaml")
+    html = renderer("html")(report)
+    table = html[
+        html.index('<table class="checklist">') : html.index(
+            "</table>", html.index('<table class="checklist">')
+        )
+    ]
+    links = dict(re.findall(r'<a href="#(p1-f\d+)"><code>(\w+)</code></a>', table))
+    failed = {f.rule for f in report.results[0].findings if f.counts}
+    assert set(links.values()) == failed
+    for anchor, rule in links.items():
+        row = re.search(
+            rf'<tr id="{anchor}"[^>]*>.*?<span class="rule-id">(\w+)</span>', html, re.S
+        )
+        assert row and row.group(1) == rule

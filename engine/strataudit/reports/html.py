@@ -193,15 +193,19 @@ CHECK_COLUMNS = (  # (column, heading, css), in the order the table shows them
 )
 
 
-def _checklist(checklist: Checklist) -> dict[str, Any]:
-    """The checklist's rows for the template: counts and rule ids per column."""
+def _checklist(checklist: Checklist, anchors: dict[str, str]) -> dict[str, Any]:
+    """The checklist's rows for the template: counts and, per column, (rule id, the anchor of
+    its first finding on the page or None)."""
     return {
         "columns": [{"key": c.value, "title": t, "css": css} for c, t, css in CHECK_COLUMNS],
         "rows": [
             {
                 "category": row.category,
                 "ran": row.ran,
-                "cells": [{"n": row.count(c), "rules": row.rules[c]} for c, _, _ in CHECK_COLUMNS],
+                "cells": [
+                    {"n": row.count(c), "rules": [(r, anchors.get(r)) for r in row.rules[c]]}
+                    for c, _, _ in CHECK_COLUMNS
+                ],
             }
             for row in checklist.rows
         ],
@@ -377,7 +381,10 @@ def _plan_view(index: int, result: PlanResult, report: Report) -> dict[str, Any]
         "budget": budget(plan, links, facts) if plan is not None and facts else None,
         "spend": spend(plan, facts, loaded) if plan is not None and facts else None,
         "has_model": plan is not None,
-        "checklist": _checklist(report.checklist(result)),
+        "checklist": _checklist(
+            report.checklist(result),
+            {f["rule"]: f["anchor"] for f in reversed(findings)},  # each rule's first finding
+        ),
     }
 
 
