@@ -143,3 +143,20 @@ def test_plan_text_stays_text_in_every_diff_format(tmp_path, monkeypatch):
     outside_code = re.sub(r"`[^`\n]*`", "", markdown)  # a code span shows `<` as text
     assert "<script>" not in outside_code and "<img" not in outside_code
     assert "&lt;script&gt;" in outside_code
+
+
+def test_diff_page_in_headless_chromium(changed, tmp_path):
+    from test_html_report import browse, chromium, console_lines
+
+    browser = chromium()
+    page = tmp_path / "diff.html"
+    page.write_text(renderer("html")(changed), encoding="utf-8")
+    run = browse(
+        browser, page, tmp_path / "profile", "--enable-logging=stderr", "--v=0", "--dump-dom"
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert not console_lines(run.stderr), console_lines(run.stderr)
+    live = Page(run.stdout)
+    assert not live.scripts and not live.tags("img")
+    rows = [a for a in live.tags("tr") if a.get("class") is not None]
+    assert len(rows) == len(changed.new_findings) + len(changed.resolved) + len(changed.unchanged)
