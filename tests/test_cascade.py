@@ -12,7 +12,8 @@ import pytest
 from conftest import SAMPLES
 
 from strataudit.loader import load_plan
-from strataudit.reports.html_cascade import NODE_W, cascade
+from strataudit.reports.html_cascade import cascade
+from strataudit.reports.html_cascade_layout import NODE_W
 from strataudit.reports.marks import FindingLinks
 
 # Crossing arcs before the order of siblings was chosen to reduce them (plan order, tidy tree),

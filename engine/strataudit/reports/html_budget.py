@@ -13,7 +13,7 @@ from typing import Any
 
 from strataudit.facts import FactBase
 from strataudit.model import Plan
-from strataudit.reports.html_cascade import fit, text_width
+from strataudit.reports.html_cascade_layout import fit, text_width
 from strataudit.reports.marks import FindingLinks
 from strataudit.reports.numbers import number as _number
 
