@@ -544,3 +544,8 @@ def test_spend_view_spreads_the_budgets_the_plan_gives(tmp_path):
     section = marked[marked.index('id="p1-spend"') : marked.index('class="signoff"')]
     assert "context · sample_plans/unit-eu/corporate.yaml" in section
     assert 'tr class="context"' in section
+    # the matrix and the SWOT tag context content as such, too
+    matrix = marked[marked.index('id="p1-matrix"') : marked.index('id="p1-cascade"')]
+    assert 'title="written in sample_plans/unit-eu/corporate.yaml, a context file' in matrix
+    swot = marked[marked.index('id="p1-swot"') : marked.index('id="p1-budget"')]
+    assert '<span class="tag">context</span>' in swot

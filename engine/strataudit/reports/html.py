@@ -30,6 +30,7 @@ from strataudit.reports.html_cascade import cascade
 from strataudit.reports.html_spend import spend
 from strataudit.reports.marks import MARKS, FindingLinks
 from strataudit.reports.numbers import number as _number
+from strataudit.reports.origin import OWN, Origins
 from strataudit.results import SEVERITIES as ORDER
 from strataudit.results import Check, Checklist, Finding, InputProblem, PlanResult, Report, State
 
@@ -219,7 +220,7 @@ def _checklist(checklist: Checklist, anchors: dict[str, str]) -> dict[str, Any]:
 # Product x segment matching matrix
 
 
-def _matrix(plan: Plan, links: FindingLinks) -> dict[str, Any]:
+def _matrix(plan: Plan, links: FindingLinks, origins: Origins) -> dict[str, Any]:
     segments = list(plan.segments or [])
     products = list(plan.products or [])
     seg_ids = {s.id for s in segments}
@@ -231,7 +232,9 @@ def _matrix(plan: Plan, links: FindingLinks) -> dict[str, Any]:
     for p in products:
         for sid in set(p.segments or []):
             offered[sid] += 1
+    seg_origin = origins.by_key("segment")
     for s in [*targets, *others]:
+        origin = seg_origin.get(s.id, OWN)
         columns.append(
             {
                 "id": s.id,
@@ -241,6 +244,8 @@ def _matrix(plan: Plan, links: FindingLinks) -> dict[str, Any]:
                 "priority": _number(s.priority) if s.priority is not None else None,
                 "products": offered.get(s.id, 0),
                 "finding": links.get("matrix.unserved_target", s.id) if s.target else None,
+                "context": origin.context,
+                "origin": origin.file,
             }
         )
     rows = []
@@ -268,7 +273,7 @@ def _matrix(plan: Plan, links: FindingLinks) -> dict[str, Any]:
 # SWOT coverage
 
 
-def _swot(plan: Plan, links: FindingLinks) -> list[dict[str, Any]] | None:
+def _swot(plan: Plan, links: FindingLinks, origins: Origins) -> list[dict[str, Any]] | None:
     a = plan.assessment
     if a is None:
         return None
@@ -280,6 +285,8 @@ def _swot(plan: Plan, links: FindingLinks) -> list[dict[str, Any]] | None:
     for p in plan.products or []:
         for ref in dict.fromkeys((p.positioning.strengths or []) if p.positioning else []):
             cited[ref].append({"id": p.id, "title": p.name})
+    kinds = ("strength", "weakness", "opportunity", "threat")
+    item_origin = {k: o for t in kinds for k, o in origins.by_key(t).items()}
     out = []
     for kind, title in (
         ("strengths", "Strengths"),
@@ -301,6 +308,7 @@ def _swot(plan: Plan, links: FindingLinks) -> list[dict[str, Any]] | None:
                     "accepted_risk": risk,
                     "addressed": bool(actions or products),
                     "finding": links.get(f"swot.{kind}", item.id),
+                    "context": item_origin.get(item.id, OWN).context,
                 }
             )
         out.append(
@@ -338,6 +346,7 @@ def _plan_view(index: int, result: PlanResult, report: Report) -> dict[str, Any]
         period = f"{start.isoformat() if start else '?'} to {end.isoformat() if end else '?'}"
     includes = [d.file for d in loaded.documents[1:]] if loaded is not None else []
     facts = build_facts(plan) if plan is not None else None  # once: budget and spend read them
+    origins = Origins(loaded, facts) if facts is not None else None
     counts = report.counts(result)
     return {
         "index": index,
@@ -375,11 +384,11 @@ def _plan_view(index: int, result: PlanResult, report: Report) -> dict[str, Any]
             "status": sorted({f["status"] for f in findings}),
         },
         "currency": header.currency if header is not None else None,
-        "matrix": _matrix(plan, links) if plan is not None else None,
+        "matrix": _matrix(plan, links, origins) if plan is not None and origins else None,
         "cascade": cascade(plan, links) if plan is not None else None,
-        "swot": _swot(plan, links) if plan is not None else None,
+        "swot": _swot(plan, links, origins) if plan is not None and origins else None,
         "budget": budget(plan, links, facts) if plan is not None and facts else None,
-        "spend": spend(plan, facts, loaded) if plan is not None and facts else None,
+        "spend": spend(plan, facts, origins) if plan is not None and facts and origins else None,
         "has_model": plan is not None,
         "checklist": _checklist(
             report.checklist(result),

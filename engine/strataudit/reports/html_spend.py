@@ -8,22 +8,19 @@ the quarter an action starts in. Figures are the values the engine received (the
 display, and nothing is judged: whether a segment is under-funded is a rule's question,
 answered in the findings.
 
-Content written only in an included file marked as context (a `context` flag on its
-`Document`, when the loader sets one) is tagged as context: it describes the surroundings of
-the plan (HQ's segments, say), not the plan's own spending.
+A segment written in an included file names it; one written in a context file (`origin.py`)
+is tagged as context: it describes the plan's surroundings, not the plan's own spending.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from strataudit.facts import FactBase
 from strataudit.model import Plan
 from strataudit.reports.numbers import number as _number
-
-if TYPE_CHECKING:
-    from strataudit.loader import LoadedPlan
+from strataudit.reports.origin import Origins
 
 BAR_MAX = 240  # px: the longest bar of a table
 
@@ -45,24 +42,7 @@ def _bars(rows: list[dict[str, Any]], key: str = "value") -> list[dict[str, Any]
     return rows
 
 
-def _context_files(loaded: LoadedPlan | None) -> dict[str, bool]:
-    """Each file of the plan -> whether it is marked as context (read if the loader says)."""
-    docs = loaded.documents if loaded is not None else ()
-    return {d.file: bool(getattr(d, "context", False)) for d in docs}
-
-
-def _origin(loaded: LoadedPlan | None, steps: tuple[Any, ...]) -> tuple[str | None, bool]:
-    """(the included file an entity is written in, or None for the plan's own file; whether
-    that file is context)."""
-    if loaded is None:
-        return None, False
-    file = loaded.locator.locate(steps).file
-    if file == loaded.file:
-        return None, False
-    return file, _context_files(loaded).get(file, False)
-
-
-def spend(plan: Plan, facts: FactBase, loaded: LoadedPlan | None) -> dict[str, Any] | None:
+def spend(plan: Plan, facts: FactBase, origins: Origins) -> dict[str, Any] | None:
     """The spend view's three tables; None when the plan budgets nothing at all."""
     segments = {s.id: s for s in plan.segments or []}
     by_segment = []
@@ -76,7 +56,7 @@ def spend(plan: Plan, facts: FactBase, loaded: LoadedPlan | None) -> dict[str, A
     for fact in facts.facts:
         if fact["type"] == "segment" and fact.get("key") in segments:
             seg = segments[fact["key"]]
-            file, context = _origin(loaded, facts.steps[fact["id"]])
+            origin = origins.of(fact)
             by_segment.append(
                 {
                     "id": seg.id,
@@ -86,8 +66,8 @@ def spend(plan: Plan, facts: FactBase, loaded: LoadedPlan | None) -> dict[str, A
                     "value": fact.get("budget"),
                     "actions": len(aimed.get(seg.id, [])),
                     "aimed": _number(sum(aimed.get(seg.id, []))),
-                    "file": file,
-                    "context": context,
+                    "file": origin.file,
+                    "context": origin.context,
                 }
             )
         elif fact["type"] == "action":
