@@ -104,10 +104,13 @@ VALUES: dict[str, tuple[str, ...]] = {
 }
 
 
-def _value(value: Any) -> Value:
+def _value(value: object) -> Value:
+    """A compared value as every format shows it: a date as ISO text, a number as it is."""
     if isinstance(value, datetime.date):
         return value.isoformat()
-    return value  # type: ignore[no-any-return,unused-ignore]
+    if value is None or isinstance(value, int | float | str):
+        return value
+    return str(value)
 
 
 def entities(plan: Plan) -> dict[tuple[str, str], tuple[EntityRef, Any]]:

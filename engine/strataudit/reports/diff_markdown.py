@@ -7,13 +7,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from strataudit.reports.diffs import delta, headline, number, why
-from strataudit.reports.markdown import ICONS, cell, code, finding_row, problem_where
+from strataudit.reports.markdown import FOLD_OVER, ICONS, cell, code, finding_row, problem_where
 from strataudit.results import Finding
 
 if TYPE_CHECKING:  # the diff runs audits; its renderers only read its result
     from strataudit.diff import PlanDiff
-
-FOLD_OVER = 20  # a list of findings longer than this is folded in <details>
 
 
 def _findings(title: str, found: tuple[Finding, ...], fold: bool = False) -> list[str]:
