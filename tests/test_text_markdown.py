@@ -64,3 +64,25 @@ def test_link_base_makes_only_web_links(run_cli):
         str(SAMPLES / "acme-skeleton.yaml"),
     ).stdout
     assert "javascript:" not in out
+
+
+def test_with_a_baseline_new_findings_come_first_in_the_readable_formats(run_cli, tmp_path):
+    plan = tmp_path / "plan.yaml"
+    plan.write_text((SAMPLES / "acme-skeleton.yaml").read_text())
+    assert run_cli("audit", "plan.yaml", "--write-baseline", "b.json", cwd=tmp_path).returncode
+    text = plan.read_text().replace("PR-ARM5", "PR-ARM6")  # its findings become new ones
+    plan.write_text(text)
+    markers = {  # (a row of a new finding, a row of a baselined one)
+        "text": ("-> products[PR-ARM6]", "(baseline)"),
+        "markdown": ("`products[PR-ARM6]", "**baselined**"),
+        "html": ('<span class="nobr">[PR-ARM6]</span>', ' baselined">'),
+    }
+    for fmt, (new, old) in markers.items():
+        out = run_cli(
+            "audit", "plan.yaml", "--baseline", "b.json", "--format", fmt, cwd=tmp_path
+        ).stdout
+        if fmt == "html":
+            out = out[out.index('<table class="findings">') :]
+            out = out[: out.index("</table>")]
+        assert new in out and old in out, fmt
+        assert out.rindex(new) < out.index(old), fmt

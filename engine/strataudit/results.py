@@ -368,6 +368,11 @@ class Report:
         state = "error" if result.error is not None else "pass"
         return PlanVerdict(result.file, result.plan_id, state, ())
 
+    def new_first(self, findings: tuple[Finding, ...] | list[Finding]) -> bool:
+        """Whether a view should list `findings` new ones first: only when a baseline was
+        compared and some of them are in it (so "new" means something)."""
+        return self.baseline_file is not None and any(f.baselined for f in findings)
+
     def checklist(self, result: PlanResult) -> Checklist:
         """What was checked on one plan and what passed, rule by rule (`Checklist`)."""
         return Checklist.of(self.ruleset, result)

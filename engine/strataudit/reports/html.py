@@ -328,7 +328,11 @@ def _swot(plan: Plan, links: FindingLinks, origins: Origins) -> list[dict[str, A
 
 def _plan_view(index: int, result: PlanResult, report: Report) -> dict[str, Any]:
     prefix = f"p{index}"
-    order = sorted(result.findings, key=lambda f: (-f.severity, *f.sort_key()))
+    new_first = report.new_first(result.findings)  # with a baseline: not in it, first
+    order = sorted(
+        result.findings,
+        key=lambda f: (new_first and f.baselined, -f.severity, *f.sort_key()),
+    )
     links = FindingLinks()
     excerpts = Excerpts.of(result.plan)
     findings = []

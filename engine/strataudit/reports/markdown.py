@@ -191,6 +191,7 @@ def plan_section(
     plan_verdict: str | None,
     checklist: Checklist | None = None,
     base: str | None = None,
+    new_first: bool = False,
 ) -> list[str]:
     """One plan's heading, checklist and findings table (or why it could not be audited)."""
     title = f"{code(result.file)}" + (f" ({cell(result.plan_id)})" if result.plan_id else "")
@@ -203,7 +204,9 @@ def plan_section(
             + (f"<br>hint: {prose(result.error.hint)}" if result.error.hint else ""),
             "",
         ]
-    findings = sorted(result.findings, key=Finding.sort_key)
+    findings = sorted(  # with a baseline, the findings it does not record first
+        result.findings, key=lambda f: (new_first and f.baselined, *f.sort_key())
+    )
     counted = StateCounts.of(findings).counted
     head = f"### {icon} {title}: {_plural(len(findings), 'finding')}" + (
         f", {counted} counted" if counted != len(findings) else ""
@@ -277,7 +280,11 @@ def render(report: Report, options: RenderOptions | None = None) -> str:
     for result in report.results:
         checklist = report.checklist(result) if result.error is None else None
         body += plan_section(
-            result, report.verdict_of(result).verdict, checklist, options.link_base
+            result,
+            report.verdict_of(result).verdict,
+            checklist,
+            options.link_base,
+            report.new_first(result.findings),
         )
     other = report.other_errors
     if other:

@@ -76,9 +76,11 @@ def _render(report: Report, options: RenderOptions) -> str:
     for result in report.results:  # a table per audited plan, even when files are shared
         if not result.findings:
             continue
+        new_first = report.new_first(result.findings)  # with a baseline: not in it, first
         for file, group in groupby(
             sorted(result.findings, key=Finding.sort_key), key=lambda f: f.location.file
         ):
+            found = sorted(group, key=lambda f: (new_first and f.baselined, *f.sort_key()))
             rows = [
                 (
                     f"{f.location.line}:{f.location.column}",
@@ -86,7 +88,7 @@ def _render(report: Report, options: RenderOptions) -> str:
                     f.rule,
                     _cell(f, options),
                 )
-                for f in group
+                for f in found
             ]
             shown = file if file == result.file else f"{file} (included by {result.file})"
             out.append("\n" + _wrap(shown, WIDTH, indent="  "))
