@@ -9,6 +9,11 @@ Jinja2 with autoescape on; data for the script travels as JSON (`|tojson`) insid
 This module only lays out what the audit decided: highlights (an unmatched product, an
 unaligned goal, an unaddressed weakness, a budget overrun) come from the findings, through the
 marks of `marks.py`, and the budget figures are the engine's own facts: never a second opinion.
+
+Per plan, in order: the findings (each opening the plan lines around it, `excerpts.py`), the
+checklist (`Report.checklist`), the matrix and the SWOT coverage (here), the goal cascade
+(`html_cascade.py`), the budget bars (`html_budget.py`), the spend view (`html_spend.py`) and,
+on paper only, a sign-off block. Below 900 px a findings row becomes a two-column card.
 """
 
 from __future__ import annotations
