@@ -180,6 +180,12 @@ def _report_target(value: str) -> tuple[str, Path]:
     show_default=True,
     help="Audit plans in this many processes.",
 )
+@click.option("--no-fix", is_flag=True, help="Text report: leave out the fix under each finding.")
+@click.option(
+    "--link-base",
+    metavar="URL",
+    help="Markdown report: link locations to URL/FILE#LLINE (a repository's blob URL).",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 @guarded
 def audit(
@@ -196,11 +202,14 @@ def audit(
     write_baseline: Path | None,
     as_of: Any,
     jobs: int,
+    no_fix: bool,
+    link_base: str | None,
     debug: bool,
 ) -> None:
     """Audit plan files, or every plan under a directory (`-` reads standard input)."""
     from strataudit.outputs import write_atomic
     from strataudit.reports import renderer
+    from strataudit.reports.base import RenderOptions
     from strataudit.runner import RunOptions, run
 
     targets = [_report_target(r) for r in reports]
@@ -247,7 +256,10 @@ def audit(
     if report.baseline_written is not None:
         file, count = report.baseline_written
         say(f"baseline: {count} findings recorded in {file}")
-    rendered = {f: renderer(f)(report) for f in dict.fromkeys((fmt, *(f for f, _ in targets)))}
+    shown = RenderOptions(fix=not no_fix, link_base=link_base)
+    rendered = {
+        f: renderer(f, shown)(report) for f in dict.fromkeys((fmt, *(f for f, _ in targets)))
+    }
     for target_fmt, target_file in targets:
         write_atomic(target_file, rendered[target_fmt])
     if output is not None:
@@ -261,6 +273,101 @@ def audit(
     for waiver in report.unused_waivers:
         say(f"note: waiver matched nothing: {waiver.describe()} ({waiver.source})")
     sys.exit(report.verdict.exit_code)
+
+
+@main.command("diff")
+@click.argument("old")
+@click.argument("new")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown", "html"]),
+    default="text",
+    show_default=True,
+    help="Report format on standard output (or --output).",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report to this file instead of standard output.",
+)
+@click.option(
+    "--rules",
+    "packs",
+    multiple=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Extra rule pack directory (repeatable).",
+)
+@click.option("--select", multiple=True, help="Only these rule ids or categories.")
+@click.option("--ignore", multiple=True, help="Skip these rule ids or categories.")
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "info", "never"]),
+    help="Lowest severity of a new finding that fails [default: error, or the config's].",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Config file [default: strataudit.yaml here or in a parent folder].",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Findings in this baseline do not count (they are listed after the others).",
+)
+@click.option(
+    "--as-of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="The day waivers are judged on (YYYY-MM-DD) [default: today].",
+)
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+@guarded
+def diff_command(
+    old: str,
+    new: str,
+    fmt: str,
+    output: Path | None,
+    packs: tuple[Path, ...],
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    fail_on: str | None,
+    config_file: Path | None,
+    baseline: Path | None,
+    as_of: Any,
+    debug: bool,
+) -> None:
+    """What changed from OLD to NEW (two versions of a plan, each with its includes): findings
+    new, resolved and unchanged, and budgets, goals and entities that moved. Exit 0 no new
+    finding at the fail level, 1 new ones, 2 a version or setting could not be used."""
+    from strataudit.diff import diff
+    from strataudit.outputs import write_atomic
+    from strataudit.reports.diffs import renderer
+    from strataudit.runner import RunOptions
+
+    result = diff(
+        old,
+        new,
+        RunOptions(
+            packs=packs,
+            select=select,
+            ignore=ignore,
+            fail_on=fail_on,
+            config=config_file,
+            baseline=baseline,
+            as_of=as_of.date() if as_of else None,
+            outputs=(output,) if output is not None else (),
+        ),
+    )
+    rendered = renderer(fmt)(result)
+    if output is not None:
+        write_atomic(output, rendered)
+    else:
+        click.echo(rendered, nl=False)
+    for error in result.errors:
+        say("error: " + error)
+    sys.exit(result.exit_code)
 
 
 @main.group()

@@ -250,6 +250,84 @@ class PlanResult:
         return (self.error, *self.more_errors) if self.error is not None else ()
 
 
+class Check(enum.Enum):
+    """What one rule that ran says about one plan: the checklist's columns.
+
+    `failed`: a finding of the rule counts; `waived`: it has findings and none counts (each is
+    waived or baselined: someone accepted it); `passed`: it applies and found nothing;
+    `not_applicable`: it ran but does not apply at this plan's level
+    (`PlanResult.not_applicable`)."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    WAIVED = "waived"
+    NOT_APPLICABLE = "not_applicable"
+
+
+@dataclass(frozen=True)
+class ChecklistRow:
+    """One category's rules on one plan, by what each said (`rules` in each column)."""
+
+    category: str  #: the catalogue section, e.g. `goals`
+    rules: dict[Check, tuple[str, ...]]  #: rule ids per column, every column present
+
+    def count(self, check: Check) -> int:
+        """How many of the category's rules are in that column."""
+        return len(self.rules[check])
+
+    @property
+    def ran(self) -> int:
+        """The category's rules that ran (all four columns)."""
+        return sum(len(ids) for ids in self.rules.values())
+
+
+@dataclass(frozen=True)
+class Checklist:
+    """What was checked on a plan and what passed: every rule that ran, once, by category."""
+
+    rows: tuple[ChecklistRow, ...]  #: by category name
+
+    @classmethod
+    def of(cls, ruleset: RuleSet, result: PlanResult) -> Checklist:
+        """Each rule of `ruleset` put in one column from `result`'s findings and states."""
+        found: dict[str, list[Finding]] = {}
+        for f in result.findings:
+            found.setdefault(f.rule, []).append(f)
+        by_category: dict[str, dict[Check, list[str]]] = {}
+        for rule in ruleset:
+            columns = by_category.setdefault(rule.category, {c: [] for c in Check})
+            mine = found.get(rule.id, [])
+            if rule.id in result.not_applicable and not mine:
+                check = Check.NOT_APPLICABLE
+            elif any(f.counts for f in mine):
+                check = Check.FAILED
+            elif mine:
+                check = Check.WAIVED
+            else:
+                check = Check.PASSED
+            columns[check].append(rule.id)
+        return cls(
+            tuple(
+                ChecklistRow(name, {c: tuple(ids) for c, ids in columns.items()})
+                for name, columns in sorted(by_category.items())
+            )
+        )
+
+    def total(self, check: Check) -> int:
+        """How many rules, over every category, are in that column."""
+        return sum(row.count(check) for row in self.rows)
+
+    @property
+    def ran(self) -> int:
+        """Every rule that ran on the plan."""
+        return sum(row.ran for row in self.rows)
+
+    def summary(self) -> str:
+        """`50 rules: 41 passed, 6 failed, 1 waived, 2 not applicable`: one line for text."""
+        parts = [f"{self.total(c)} {c.value.replace('_', ' ')}" for c in Check if self.total(c)]
+        return f"{self.ran} rule{'' if self.ran == 1 else 's'}: " + (", ".join(parts) or "none")
+
+
 @dataclass(frozen=True)
 class PlanVerdict:
     """The gate's verdict on one plan."""
@@ -329,6 +407,15 @@ class Report:
             return found
         state = "error" if result.error is not None else "pass"
         return PlanVerdict(result.file, result.plan_id, state, ())
+
+    def new_first(self, findings: tuple[Finding, ...] | list[Finding]) -> bool:
+        """Whether a view should list `findings` new ones first: only when a baseline was
+        compared and some of them are in it (so "new" means something)."""
+        return self.baseline_file is not None and any(f.baselined for f in findings)
+
+    def checklist(self, result: PlanResult) -> Checklist:
+        """What was checked on one plan and what passed, rule by rule (`Checklist`)."""
+        return Checklist.of(self.ruleset, result)
 
     @cached_property
     def plan_errors(self) -> tuple[InputProblem, ...]:

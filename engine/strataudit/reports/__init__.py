@@ -6,9 +6,10 @@ the start-up path of a run that does not ask for it.
 
 from __future__ import annotations
 
+import functools
 import importlib
 
-from strataudit.reports.base import Renderer
+from strataudit.reports.base import Renderer, RenderOptions
 
 REGISTRY: dict[str, str] = {
     "text": "strataudit.reports.text",
@@ -29,8 +30,15 @@ def needs_plans(formats: tuple[str, ...] | list[str]) -> bool:
     return any(f in NEEDS_PLANS for f in formats)
 
 
-def renderer(name: str) -> Renderer:
-    """The `render(report) -> str` of the format `name` (one of `FORMATS`)."""
+# formats whose `render(report, options)` reads `RenderOptions` (the others ignore them)
+TAKES_OPTIONS = frozenset({"text", "markdown"})
+
+
+def renderer(name: str, options: RenderOptions | None = None) -> Renderer:
+    """The `render(report) -> str` of the format `name` (one of `FORMATS`), with `options`
+    bound for the formats that read them."""
     module = importlib.import_module(REGISTRY[name])
     render: Renderer = module.render
+    if options is not None and name in TAKES_OPTIONS:
+        return functools.partial(module.render, options=options)
     return render
