@@ -27,7 +27,7 @@ from strataudit import __version__
 from strataudit.inert import inert
 
 F = TypeVar("F", bound=Callable[..., Any])
-FORMATS = ("text", "json", "sarif", "junit", "markdown", "html")
+FORMATS = ("text", "json", "sarif", "junit", "markdown", "html", "github", "codeclimate")
 PROGRESS_FROM = 20  # plans: a progress bar on a terminal's stderr for batches this large
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + the signal's number, as shells report
 
@@ -180,6 +180,18 @@ def _report_target(value: str) -> tuple[str, Path]:
     show_default=True,
     help="Audit plans in this many processes.",
 )
+@click.option(
+    "--sarif-root",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="SARIF, GitHub and Code Quality paths are relative to this folder "
+    "[default: the git root of the working directory, else the working directory].",
+)
+@click.option(
+    "--docs-url",
+    metavar="URL",
+    help="Where strataudit's docs/ folder is published: SARIF informationUri and per-rule "
+    "helpUri (URL/rules.md#rule-id) [default: none].",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 @guarded
 def audit(
@@ -196,11 +208,13 @@ def audit(
     write_baseline: Path | None,
     as_of: Any,
     jobs: int,
+    sarif_root: Path | None,
+    docs_url: str | None,
     debug: bool,
 ) -> None:
     """Audit plan files, or every plan under a directory (`-` reads standard input)."""
     from strataudit.outputs import write_atomic
-    from strataudit.reports import renderer
+    from strataudit.reports import RenderOptions, render
     from strataudit.runner import RunOptions, run
 
     targets = [_report_target(r) for r in reports]
@@ -242,7 +256,10 @@ def audit(
     if report.baseline_written is not None:
         file, count = report.baseline_written
         say(f"baseline: {count} findings recorded in {file}")
-    rendered = {f: renderer(f)(report) for f in dict.fromkeys((fmt, *(f for f, _ in targets)))}
+    settings = RenderOptions(root=sarif_root, docs_url=docs_url)
+    rendered = {
+        f: render(f, report, settings) for f in dict.fromkeys((fmt, *(f for f, _ in targets)))
+    }
     for target_fmt, target_file in targets:
         write_atomic(target_file, rendered[target_fmt])
     if output is not None:

@@ -1,14 +1,18 @@
 """Output formats: one module each, exposing `render(report) -> str` (the `Renderer` protocol).
 
 Looked up by name and imported only when used, so no format's dependencies (Jinja2, XML) sit on
-the start-up path of a run that does not ask for it.
+the start-up path of a run that does not ask for it. The formats a code host reads (SARIF,
+GitHub annotations, GitLab Code Quality) also take `RenderOptions`: the folder their paths are
+relative to, and where the documentation is published (`render(report, options)`).
 """
 
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass
+from pathlib import Path
 
-from strataudit.reports.base import Renderer
+from strataudit.reports.base import Renderer, Report
 
 REGISTRY: dict[str, str] = {
     "text": "strataudit.reports.text",
@@ -17,11 +21,22 @@ REGISTRY: dict[str, str] = {
     "junit": "strataudit.reports.junit",
     "markdown": "strataudit.reports.markdown",
     "html": "strataudit.reports.html",
+    "github": "strataudit.reports.github",
+    "codeclimate": "strataudit.reports.codeclimate",
 }
 
 
 FORMATS = tuple(REGISTRY)
 NEEDS_PLANS = frozenset({"html"})  # formats that draw the plan models, not only the findings
+TAKES_OPTIONS = frozenset({"sarif", "github", "codeclimate"})  # render(report, RenderOptions)
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """Settings of the formats in `TAKES_OPTIONS` (the CLI's `--sarif-root`, `--docs-url`)."""
+
+    root: Path | None = None  #: paths are relative to it; None: the git root of the cwd, or cwd
+    docs_url: str | None = None  #: where docs/ is published (SARIF `informationUri`, `helpUri`)
 
 
 def needs_plans(formats: tuple[str, ...] | list[str]) -> bool:
@@ -30,7 +45,16 @@ def needs_plans(formats: tuple[str, ...] | list[str]) -> bool:
 
 
 def renderer(name: str) -> Renderer:
-    """The `render(report) -> str` of the format `name` (one of `FORMATS`)."""
+    """The `render(report) -> str` of the format `name` (one of `FORMATS`), default options."""
     module = importlib.import_module(REGISTRY[name])
     render: Renderer = module.render
     return render
+
+
+def render(name: str, report: Report, options: RenderOptions | None = None) -> str:
+    """The report in the format `name`, with `options` for the formats that take them."""
+    module = importlib.import_module(REGISTRY[name])
+    if name in TAKES_OPTIONS:
+        text: str = module.render(report, options or RenderOptions())
+        return text
+    return renderer(name)(report)

@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import quote
 
 from strataudit.docs import rule_markdown
+from strataudit.reports import RenderOptions
 from strataudit.results import Finding, InputProblem, Report, Severity, Waiver
 from strataudit.rulefile import Rule
 
@@ -288,6 +289,6 @@ def as_dict(report: Report) -> dict[str, Any]:
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
 
-def render(report: Report) -> str:
+def render(report: Report, options: RenderOptions | None = None) -> str:
     """The report as a SARIF 2.1.0 log."""
     return json.dumps(as_dict(report), indent=2, ensure_ascii=False) + "\n"
