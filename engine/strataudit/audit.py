@@ -10,6 +10,7 @@ import gc
 import os
 import re
 import signal
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -68,7 +69,13 @@ class Auditor:
         """One plan; whatever goes wrong with it, even a defect of ours, is that plan's error.
 
         Input errors and engine failures are handled below; anything else (a bug) becomes an
-        "internal error" for this plan only, so one plan never hides the others of a batch."""
+        "internal error" for this plan only, so one plan never hides the others of a batch.
+        The result carries the wall-clock time the audit took (`PlanResult.duration`)."""
+        started = time.perf_counter()
+        result = self._audit_guarded(target)
+        return replace(result, duration=time.perf_counter() - started)
+
+    def _audit_guarded(self, target: Target) -> PlanResult:
         try:
             return self._audit_paused(target)
         except MemoryError:

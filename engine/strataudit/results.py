@@ -207,6 +207,9 @@ class PlanResult:
     error: InputProblem | None = None  #: why it could not be audited
     plan: LoadedPlan | None = field(default=None, compare=False, repr=False)  #: for views
     sources: tuple[str, ...] = ()  #: every file read for it (real paths): never written to
+    #: the wall-clock seconds its audit took (load, facts, engine, findings), measured by
+    #: `Auditor.audit`; a measurement, not an outcome, so two results compare equal without it
+    duration: float = field(default=0.0, compare=False)
 
 
 @dataclass(frozen=True)
