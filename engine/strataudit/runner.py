@@ -44,6 +44,10 @@ class RunOptions:
     write_baseline: Path | None = None  #: record the findings in this baseline file
     as_of: datetime.date | None = None  #: the day waivers are judged on; None: today
     jobs: int = 1  #: audit plans in this many processes
+    #: files named that are not plans, or fragments no plan named includes, are skipped
+    #: rather than audited (the pre-commit hook passes every changed YAML and JSON file)
+    skip_non_plans: bool = False
+    stdin_name: str | None = None  #: standard input's file name in reports (`<stdin>` if None)
     formats: tuple[str, ...] = ("json",)  #: the formats the caller renders (html keeps models)
     outputs: tuple[Path, ...] = ()  #: files the caller will write: refused if the run reads them
     #: called as `progress(done, total)` after each plan (a progress bar); never prints itself
@@ -112,7 +116,7 @@ def run(targets: Sequence[str | Path], options: RunOptions | None = None) -> Rep
     )
     outputs = (*options.outputs, *([options.write_baseline] if options.write_baseline else []))
     refuse_inputs(outputs, read)  # early: before the audit's time is spent
-    found = discover(names, options.stdin_text)
+    found = discover(names, options.stdin_text, options.skip_non_plans, options.stdin_name)
     total = len(found.targets)
     tally = [0]
 
