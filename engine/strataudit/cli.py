@@ -98,7 +98,15 @@ def guarded(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+ENV_PREFIX = "STRATAUDIT"  # every option from STRATAUDIT_<COMMAND>_<OPTION>, e.g. _AUDIT_FAIL_ON
+
+
+@click.group(
+    context_settings={
+        "help_option_names": ["-h", "--help"],
+        "auto_envvar_prefix": ENV_PREFIX,
+    }
+)
 @click.version_option(__version__, prog_name="strataudit")
 def main() -> None:
     """Audit marketing strategy plans against a catalogue of declarative rules."""
@@ -192,6 +200,26 @@ def _report_target(value: str) -> tuple[str, Path]:
     help="Where strataudit's docs/ folder is published: SARIF informationUri and per-rule "
     "helpUri (URL/rules.md#rule-id) [default: none].",
 )
+@click.option(
+    "--skip-non-plans",
+    is_flag=True,
+    help="Skip named files that are not plans (no top-level `strataudit` key) and included "
+    "fragments that no named plan includes, with a note, instead of failing on them "
+    "(for pre-commit, which passes every changed file).",
+)
+@click.option(
+    "--stdin-filename",
+    metavar="NAME",
+    help="The file name standard input (`-`) is reported under, in every format.",
+)
+@click.option(
+    "--quiet",
+    "-q",
+    is_flag=True,
+    help="Findings only: no summary lines in the text report, no notes on standard error "
+    "(errors and expired waivers are still shown).",
+)
+@click.option("--no-progress", is_flag=True, help="Never show a progress bar.")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 @guarded
 def audit(
@@ -210,6 +238,10 @@ def audit(
     jobs: int,
     sarif_root: Path | None,
     docs_url: str | None,
+    skip_non_plans: bool,
+    stdin_filename: str | None,
+    quiet: bool,
+    no_progress: bool,
     debug: bool,
 ) -> None:
     """Audit plan files, or every plan under a directory (`-` reads standard input)."""
@@ -223,12 +255,12 @@ def audit(
     if "-" in paths:
         from strataudit.source import read_stdin
 
-        stdin_text = read_stdin(sys.stdin.buffer, "<stdin>")  # bounded while it is read
+        stdin_text = read_stdin(sys.stdin.buffer, stdin_filename or "<stdin>")  # bounded
     with contextlib.ExitStack() as stack:
         bars: list[Any] = []
 
         def progress(done: int, total: int) -> None:
-            if total < PROGRESS_FROM or not sys.stderr.isatty():
+            if no_progress or total < PROGRESS_FROM or not sys.stderr.isatty():
                 return
             if not bars:
                 bar = click.progressbar(length=total, label="auditing", file=sys.stderr)
@@ -248,15 +280,17 @@ def audit(
                 write_baseline=write_baseline,
                 as_of=as_of.date() if as_of else None,
                 jobs=jobs,
+                skip_non_plans=skip_non_plans,
+                stdin_name=stdin_filename,
                 formats=(fmt, *(f for f, _ in targets)),
                 outputs=tuple(outputs),
                 progress=progress,
             ),
         )
-    if report.baseline_written is not None:
+    if report.baseline_written is not None and not quiet:
         file, count = report.baseline_written
         say(f"baseline: {count} findings recorded in {file}")
-    settings = RenderOptions(root=sarif_root, docs_url=docs_url)
+    settings = RenderOptions(root=sarif_root, docs_url=docs_url, quiet=quiet)
     rendered = {
         f: render(f, report, settings) for f in dict.fromkeys((fmt, *(f for f, _ in targets)))
     }
@@ -268,11 +302,27 @@ def audit(
         click.echo(rendered[fmt], nl=False)
     for error in report.errors:
         say("error: " + error.render())
+    for name in _skipped_named(paths, report.skipped) if skip_non_plans and not quiet else ():
+        say(f"note: {name}: {SKIPPED_NOTE}")
     for waiver in report.expired_waivers:
         say(f"warning: waiver expired: {waiver.describe()} ({waiver.source})")
-    for waiver in report.unused_waivers:
+    for waiver in () if quiet else report.unused_waivers:
         say(f"note: waiver matched nothing: {waiver.describe()} ({waiver.source})")
     sys.exit(report.verdict.exit_code)
+
+
+SKIPPED_NOTE = (
+    "skipped: not a plan (no top-level `strataudit` key), or an included fragment that no "
+    "plan among the files given includes (it is audited through its plan)"
+)
+
+
+def _skipped_named(paths: tuple[str, ...], skipped: tuple[str, ...]) -> list[str]:
+    """The skipped files that were named on the command line (a folder's are not noted)."""
+    from strataudit.loader import display_name
+
+    named = {display_name(Path(p)) for p in paths if p != "-"}
+    return [s for s in skipped if s in named]
 
 
 @main.group()

@@ -3,7 +3,8 @@
 Looked up by name and imported only when used, so no format's dependencies (Jinja2, XML) sit on
 the start-up path of a run that does not ask for it. The formats a code host reads (SARIF,
 GitHub annotations, GitLab Code Quality) also take `RenderOptions`: the folder their paths are
-relative to, and where the documentation is published (`render(report, options)`).
+relative to, and where the documentation is published (`render(report, options)`); so does
+`text`, for `--quiet`.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ REGISTRY: dict[str, str] = {
 
 FORMATS = tuple(REGISTRY)
 NEEDS_PLANS = frozenset({"html"})  # formats that draw the plan models, not only the findings
-TAKES_OPTIONS = frozenset({"sarif", "github", "codeclimate"})  # render(report, RenderOptions)
+TAKES_OPTIONS = frozenset(
+    {"text", "sarif", "github", "codeclimate"}
+)  # render(report, RenderOptions)
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class RenderOptions:
 
     root: Path | None = None  #: paths are relative to it; None: the git root of the cwd, or cwd
     docs_url: str | None = None  #: where docs/ is published (SARIF `informationUri`, `helpUri`)
+    quiet: bool = False  #: text: the findings' tables only, no summary lines (`--quiet`)
 
 
 def needs_plans(formats: tuple[str, ...] | list[str]) -> bool:

@@ -12,6 +12,7 @@ from itertools import groupby
 from tabulate import tabulate
 
 from strataudit.inert import inert
+from strataudit.reports import RenderOptions
 from strataudit.results import Finding, Report, State
 
 WIDTH = 100
@@ -27,12 +28,12 @@ def _severity(f: Finding) -> str:
     return f"{f.severity.label}\n{mark}" if mark else f.severity.label
 
 
-def render(report: Report) -> str:
-    """The report as text tables, control characters escaped."""
-    return inert(_render(report))
+def render(report: Report, options: RenderOptions | None = None) -> str:
+    """The report as text tables, control characters escaped (`--quiet`: tables only)."""
+    return inert(_render(report, quiet=options is not None and options.quiet))
 
 
-def _render(report: Report) -> str:
+def _render(report: Report, quiet: bool = False) -> str:
     out: list[str] = []
     for result in report.results:  # a table per audited plan, even when files are shared
         if not result.findings:
@@ -61,6 +62,8 @@ def _render(report: Report) -> str:
                     maxcolwidths=[None, None, None, 60],
                 )
             )
+    if quiet:  # the findings only (`--quiet`)
+        return "\n".join(out).lstrip("\n") + "\n" if out else ""
     for w in report.expired_waivers:
         out.append(f"expired waiver ({w.source}): {w.describe()}")
     for w in report.unused_waivers:
