@@ -112,6 +112,24 @@ def main() -> None:
     """Audit marketing strategy plans against a catalogue of declarative rules."""
 
 
+def _absolute_url(value: str | None) -> str | None:
+    """`--docs-url` must be an absolute URL: SARIF viewers open it as it is."""
+    from urllib.parse import urlsplit
+
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https", "file") or (
+        parts.scheme != "file" and not parts.netloc
+    ):
+        raise click.BadParameter(
+            f"`{value}`: give an absolute http(s) or file URL, where strataudit's docs/ "
+            "folder is published",
+            param_hint="--docs-url",
+        )
+    return value
+
+
 def _report_target(value: str) -> tuple[str, Path]:
     fmt, sep, file = value.partition("=")
     if not sep or fmt not in FORMATS or not file:
@@ -197,6 +215,7 @@ def _report_target(value: str) -> tuple[str, Path]:
 @click.option(
     "--docs-url",
     metavar="URL",
+    callback=lambda ctx, param, value: _absolute_url(value),
     help="Where strataudit's docs/ folder is published: SARIF informationUri and per-rule "
     "helpUri (URL/rules.md#rule-id) [default: none].",
 )
