@@ -101,6 +101,12 @@ def guarded(func: F) -> F:
 ENV_PREFIX = "STRATAUDIT"  # every option from STRATAUDIT_<COMMAND>_<OPTION>, e.g. _AUDIT_FAIL_ON
 
 
+def env(command: str, option: str) -> str:
+    """The variable of an option whose parameter is renamed (`--format` is `fmt`): click's
+    automatic name would follow the parameter (`..._FMT`), the documented one the option."""
+    return f"{ENV_PREFIX}_{command.upper()}_{option}"
+
+
 @click.group(
     context_settings={
         "help_option_names": ["-h", "--help"],
@@ -145,6 +151,7 @@ def _report_target(value: str) -> tuple[str, Path]:
 @click.option(
     "--format",
     "fmt",
+    envvar=env("audit", "FORMAT"),
     type=click.Choice(FORMATS),
     default="text",
     show_default=True,
@@ -159,6 +166,7 @@ def _report_target(value: str) -> tuple[str, Path]:
 @click.option(
     "--report",
     "reports",
+    envvar=env("audit", "REPORT"),
     multiple=True,
     metavar="FORMAT=FILE",
     help="Also write a report in FORMAT to FILE (repeatable), e.g. sarif=out.sarif.",
@@ -166,6 +174,7 @@ def _report_target(value: str) -> tuple[str, Path]:
 @click.option(
     "--rules",
     "packs",
+    envvar=env("audit", "RULES"),
     multiple=True,
     type=click.Path(file_okay=False, path_type=Path),
     help="Extra rule pack directory (repeatable).",
@@ -180,6 +189,7 @@ def _report_target(value: str) -> tuple[str, Path]:
 @click.option(
     "--config",
     "config_file",
+    envvar=env("audit", "CONFIG"),
     type=click.Path(dir_okay=False, path_type=Path),
     help="Config file [default: strataudit.yaml here or in a parent folder].",
 )
@@ -350,8 +360,20 @@ def rules() -> None:
 
 
 @rules.command("list")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-@click.option("--rules", "packs", multiple=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    envvar=env("rules_list", "FORMAT"),
+)
+@click.option(
+    "--rules",
+    "packs",
+    multiple=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar=env("rules_list", "RULES"),
+)
 @guarded
 def rules_list(fmt: str, packs: tuple[Path, ...]) -> None:
     """Every rule: id, severity, category, title."""
@@ -369,7 +391,13 @@ def rules_list(fmt: str, packs: tuple[Path, ...]) -> None:
 
 @rules.command("show")
 @click.argument("rule_id")
-@click.option("--rules", "packs", multiple=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--rules",
+    "packs",
+    multiple=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar=env("rules_show", "RULES"),
+)
 @guarded
 def rules_show(rule_id: str, packs: tuple[Path, ...]) -> None:
     """One rule's documentation: what it flags, why, an example, the fix."""
