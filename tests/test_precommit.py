@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import ROOT, SAMPLES, invoke
+from snapshot import git, snapshot
 
 UNIT = SAMPLES / "unit-eu"
 
@@ -64,51 +65,20 @@ def test_the_hook_definition_is_what_pre_commit_reads():
     assert everything["pass_filenames"] is False
 
 
-def _git(*args: str, cwd: Path) -> None:
-    env = dict(
-        os.environ,
-        GIT_AUTHOR_NAME="t",
-        GIT_AUTHOR_EMAIL="t@example.invalid",
-        GIT_COMMITTER_NAME="t",
-        GIT_COMMITTER_EMAIL="t@example.invalid",
-    )
-    subprocess.run(["git", *args], cwd=cwd, check=True, env=env, capture_output=True)
-
-
-def _snapshot_of_this_repository(dest: Path) -> Path:
-    """The repository's files as they are now (committed or not), committed in a new repository:
-    pre-commit installs a hook repository at a commit, and both runs below share its env."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard", "-z"],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    ).stdout.split(b"\0")
-    for name in filter(None, (n.decode() for n in listed)):
-        source = ROOT / name
-        if source.is_file():
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, dest / name)
-    _git("init", "-q", cwd=dest)
-    _git("add", "-A", cwd=dest)
-    _git("commit", "-q", "-m", "snapshot", cwd=dest)
-    return dest
-
-
 def test_the_hook_through_pre_commit_try_repo(tmp_path):
     pre_commit = Path(sys.executable).parent / "pre-commit"
     if not pre_commit.exists():
         pytest.skip("pre-commit is not installed (it is in the test extra: pip install '.[test]')")
     if shutil.which("git") is None:
         pytest.skip("git is not installed")
-    hook_repo = _snapshot_of_this_repository(tmp_path / "hook")
+    hook_repo = snapshot(tmp_path / "hook")
     work = tmp_path / "work"
     (work / "plans").mkdir(parents=True)
     shutil.copy(UNIT / "corporate.yaml", work / "plans" / "corporate.yaml")
     shutil.copy(UNIT / "eu-plan.yaml", work / "plans" / "eu-plan.yaml")
     (work / ".gitlab-ci.yml").write_text("test: {script: [echo]}\n")  # not a plan: skipped
-    _git("init", "-q", cwd=work)
-    _git("add", "-A", cwd=work)
+    git("init", "-q", cwd=work)
+    git("add", "-A", cwd=work)
     env = dict(os.environ, PRE_COMMIT_HOME=str(tmp_path / "cache"))
     env.pop("VIRTUAL_ENV", None)
 
@@ -126,7 +96,7 @@ def test_the_hook_through_pre_commit_try_repo(tmp_path):
     assert clean.returncode == 0, clean.stdout + clean.stderr
     assert "Passed" in clean.stdout
     shutil.copy(SAMPLES / "acme-defects.yaml", work / "plans" / "defects.yaml")
-    _git("add", "-A", cwd=work)
+    git("add", "-A", cwd=work)
     failing = try_repo()
     assert failing.returncode == 1, failing.stdout + failing.stderr
     assert "Failed" in failing.stdout and "CON001" in failing.stdout
