@@ -146,3 +146,27 @@ def test_a_glob_with_too_many_alternatives_is_an_input_error_with_its_line(run_c
     assert result.returncode == 2
     assert "strataudit.yaml:3:" in result.stderr and "too many" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_every_variable_docs_ci_lists_is_an_option_s():
+    """docs/ci.md's table names real variables: each is the one click reads for an option."""
+    import re
+
+    import click
+
+    from strataudit.cli import ENV_PREFIX, main
+
+    known: set[str] = set()
+
+    def walk(command: click.Command, prefix: str) -> None:
+        for param in command.params:
+            if isinstance(param, click.Option):
+                envvar = param.envvar or f"{prefix}_{param.name.upper()}"
+                known.update([envvar] if isinstance(envvar, str) else envvar)
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(sub, f"{prefix}_{name.upper()}")
+
+    walk(main, ENV_PREFIX)
+    table = (ROOT / "docs" / "ci.md").read_text().split("## Settings from the environment")[1]
+    listed = set(re.findall(r"`(STRATAUDIT_[A-Z_]+)`", table.split("## Shell completion")[0]))
+    assert listed and listed <= known, sorted(listed - known)
