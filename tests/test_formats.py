@@ -478,3 +478,14 @@ def test_formats_with_waivers_and_baseline_through_the_cli(
     assert "Expired waivers" in md and "`SWT002` on W5" in md
     assert "Unused waivers" in md and "`VAL001` on products" in md
     assert "Resolved since the baseline `base.json`" in md and "`SEG001` on SEG-X" in md
+
+
+def test_a_plan_result_carries_its_audit_time_which_equality_ignores():
+    from dataclasses import replace as changed
+
+    from strataudit import RunOptions, run
+
+    report = run([ROOT / DEFECTS, ROOT / CLEAN], RunOptions(find_config=False))
+    assert all(r.duration > 0 for r in report.results)
+    first = report.results[0]
+    assert changed(first, duration=first.duration + 1) == first, "a measurement, not an outcome"
