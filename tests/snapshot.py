@@ -42,3 +42,18 @@ def snapshot(dest: Path, commit: bool = True) -> Path:
         git("add", "-A", cwd=dest)
         git("commit", "-q", "-m", "snapshot", cwd=dest)
     return dest
+
+
+# what pip says when the package index cannot be reached (then the test skips, saying so)
+_OFFLINE = (
+    "Could not find a version that satisfies",
+    "No matching distribution found",
+    "NewConnectionError",
+    "Network is unreachable",
+    "Temporary failure in name resolution",
+)
+
+
+def index_unreachable(output: str) -> bool:
+    """Whether a failed pip install failed because the package index could not be reached."""
+    return any(sign in output for sign in _OFFLINE)

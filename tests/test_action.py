@@ -19,7 +19,7 @@ import jsonschema
 import pytest
 import yaml
 from conftest import ROOT, SAMPLES
-from snapshot import snapshot
+from snapshot import index_unreachable, snapshot
 from test_ci_formats import parse_command
 
 EXPRESSION = re.compile(r"\$\{\{\s*([^}]+?)\s*\}\}")
@@ -80,7 +80,12 @@ def installed(tmp_path_factory):
     action_path = snapshot(tmp_path_factory.mktemp("action"), commit=False)
     runner_temp = tmp_path_factory.mktemp("runner-temp")
     context = {"github.action_path": str(action_path)}
-    run_steps(context, action_path, runner_temp, only="Install")
+    try:
+        run_steps(context, action_path, runner_temp, only="Install")
+    except AssertionError as exc:
+        if index_unreachable(str(exc)):
+            pytest.skip("pip cannot reach the package index to install the action")
+        raise
     assert (runner_temp / "strataudit-venv" / "bin" / "strataudit").exists()
     return runner_temp
 

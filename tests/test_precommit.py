@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import ROOT, SAMPLES, invoke
-from snapshot import git, snapshot
+from snapshot import git, index_unreachable, snapshot
 
 UNIT = SAMPLES / "unit-eu"
 
@@ -93,6 +93,8 @@ def test_the_hook_through_pre_commit_try_repo(tmp_path):
         )
 
     clean = try_repo()
+    if clean.returncode != 0 and index_unreachable(clean.stdout + clean.stderr):
+        pytest.skip("pip cannot reach the package index to install the hook's environment")
     assert clean.returncode == 0, clean.stdout + clean.stderr
     assert "Passed" in clean.stdout
     shutil.copy(SAMPLES / "acme-defects.yaml", work / "plans" / "defects.yaml")
