@@ -18,6 +18,7 @@ waivers:
   - {rule: SWT002, entity: W5, reason: "Hiring in Q1", owner: ops, expires: 2026-01-31}
 """
 FORMATS = ("text", "json", "sarif", "junit", "markdown", "html")
+COUNTED_ONLY = ("github", "codeclimate")  # list the counted findings only: accepted ones are not
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +34,7 @@ def outputs(tmp_path_factory) -> dict[str, str]:
     base = json.loads((folder / "base.json").read_text())
     base["findings"] = [e for e in base["findings"] if e["rule"] != "CON001"]  # left open
     (folder / "base.json").write_text(json.dumps(base))
-    reports = [f"--report={fmt}=out.{fmt}" for fmt in FORMATS if fmt != "text"]
+    reports = [f"--report={fmt}=out.{fmt}" for fmt in (*FORMATS, *COUNTED_ONLY) if fmt != "text"]
     result = invoke(
         "audit",
         *select,
@@ -46,7 +47,11 @@ def outputs(tmp_path_factory) -> dict[str, str]:
         cwd=folder,
     )
     assert result.returncode == 1, result.stderr
-    out = {fmt: (folder / f"out.{fmt}").read_text() for fmt in FORMATS if fmt != "text"}
+    out = {
+        fmt: (folder / f"out.{fmt}").read_text()
+        for fmt in (*FORMATS, *COUNTED_ONLY)
+        if fmt != "text"
+    }
     out["text"] = result.stdout
     return out
 
@@ -136,6 +141,19 @@ def test_every_format_gives_the_same_counts(outputs):
     assert reference["baselined"] >= 1 and reference["counted"] > reference["expired"]
     for fmt in FORMATS:
         assert counts[fmt] == reference, fmt
+
+
+def test_the_ci_formats_list_exactly_the_counted_findings(outputs):
+    counted = _json(outputs["json"])["counted"]
+    annotations = [line for line in outputs["github"].splitlines() if line.startswith("::")]
+    assert len(annotations) == counted > 0
+    assert len(json.loads(outputs["codeclimate"])) == counted
+
+
+def test_the_cli_offers_every_registered_format():
+    from strataudit import cli, reports
+
+    assert set(cli.FORMATS) == set(reports.FORMATS)
 
 
 def test_one_state_per_finding_and_the_gate_says_the_same(outputs):
