@@ -5,6 +5,10 @@ something given could not be used (2 wins over 1), 130 interrupted (SIGINT), 143
 (SIGTERM), with no report written then. No traceback reaches the user unless `--debug` asks
 for it. Every message on standard error passes through `inert` (plan text cannot drive the
 terminal). See docs/architecture.md for the run's stages.
+
+Every option can also come from the environment, `STRATAUDIT_<COMMAND>_<OPTION>` (click's
+`auto_envvar_prefix`; `env()` names those whose parameter is renamed), and click provides shell
+completion (`_STRATAUDIT_COMPLETE=bash_source strataudit`); docs/ci.md lists both.
 """
 
 from __future__ import annotations
