@@ -176,8 +176,9 @@ def discover(
                 seen.add(real)
                 candidates.append(_Candidate(file, named=not path.is_dir()))
     included: set[str] = set()
+    alone = len(candidates) == 1  # one named plan: nothing else can include it
     for item in candidates:
-        if isinstance(item, _Candidate):
+        if isinstance(item, _Candidate) and (skip_non_plans or not alone or not item.named):
             _classify(item, included, found, thorough=skip_non_plans)
     for item in candidates:
         if isinstance(item, Target):
@@ -245,7 +246,7 @@ def _classify(item: _Candidate, included: set[str], found: Discovery, thorough: 
     found.files.add(os.path.realpath(item.path))
     exhausted = False
     try:
-        item.kind = _look_at(item.path, included, thorough)
+        item.kind = _look_at(item.path, included, thorough, item.named)
     except InputError as exc:  # a special file, a link loop, bad bytes: refused unopened
         item.kind = "error"
         if not item.named:
@@ -258,11 +259,16 @@ def _classify(item: _Candidate, included: set[str], found: Discovery, thorough: 
             found.errors.append(_too_large(item.path))
 
 
-def _look_at(path: Path, included: set[str], thorough: bool) -> str:
-    """`plan`, `fragment` or `other`; adds the files `path` includes to `included`."""
+def _look_at(path: Path, included: set[str], thorough: bool, named: bool) -> str:
+    """`plan`, `fragment` or `other`; adds the files `path` includes to `included`.
+
+    A named file is audited whatever it is (unless `thorough`): only its includes matter
+    here, so one without the word `include` is not parsed (it is parsed when audited)."""
     text = read_text(path, display_name(path))
     if "strataudit" not in text:
         return "other"
+    if named and not thorough and "include" not in text:
+        return "plan"
     if (
         not thorough
         and not path.name.endswith(".json")
