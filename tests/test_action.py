@@ -140,3 +140,19 @@ def test_the_action_passes_a_clean_plan_and_honours_fail_on(installed, tmp_path)
     shutil.copy(SAMPLES / "acme-defects.yaml", work / "plans" / "d e.yaml")  # a space in a name
     lenient = run_steps(_context(paths="plans", fail_on="never"), work, installed, "Audit")
     assert lenient.returncode == 0 and "plans/d e.yaml" in lenient.stdout
+
+
+def test_the_recipes_in_docs_ci_match_the_action_and_the_hooks():
+    """docs/ci.md's YAML parses, uses only the action's inputs and names only real hook ids."""
+    blocks = re.findall(r"```yaml\n(.*?)```", (ROOT / "docs" / "ci.md").read_text(), re.S)
+    docs = [yaml.safe_load(block) for block in blocks]
+    workflow = next(d for d in docs if isinstance(d, dict) and "jobs" in d)
+    [step] = [s for s in workflow["jobs"]["audit"]["steps"] if "strataudit" in s.get("uses", "")]
+    assert set(step["with"]) <= set(action()["inputs"])
+    hooks = {h["id"] for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    config = next(d for d in docs if isinstance(d, dict) and "repos" in d)
+    assert {h["id"] for r in config["repos"] for h in r["hooks"]} <= hooks
+    gitlab = next(d for d in docs if isinstance(d, dict) and "strataudit" in d)["strataudit"]
+    script = " ".join(gitlab["script"])
+    for fmt, file in (("codeclimate", "codequality"), ("junit", "junit")):
+        assert f"--report {fmt}={gitlab['artifacts']['reports'][file]}" in script
