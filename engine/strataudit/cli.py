@@ -5,6 +5,10 @@ something given could not be used (2 wins over 1), 130 interrupted (SIGINT), 143
 (SIGTERM), with no report written then. No traceback reaches the user unless `--debug` asks
 for it. Every message on standard error passes through `inert` (plan text cannot drive the
 terminal). See docs/architecture.md for the run's stages.
+
+Every option can also come from the environment, `STRATAUDIT_<COMMAND>_<OPTION>` (click's
+`auto_envvar_prefix`; `env()` names those whose parameter is renamed), and click provides shell
+completion (`_STRATAUDIT_COMPLETE=bash_source strataudit`); docs/ci.md lists both.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from strataudit import __version__
 from strataudit.inert import inert
 
 F = TypeVar("F", bound=Callable[..., Any])
-FORMATS = ("text", "json", "sarif", "junit", "markdown", "html")
+FORMATS = ("text", "json", "sarif", "junit", "markdown", "html", "github", "codeclimate")
 PROGRESS_FROM = 20  # plans: a progress bar on a terminal's stderr for batches this large
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + the signal's number, as shells report
 
@@ -98,10 +102,42 @@ def guarded(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+ENV_PREFIX = "STRATAUDIT"  # every option from STRATAUDIT_<COMMAND>_<OPTION>, e.g. _AUDIT_FAIL_ON
+
+
+def env(command: str, option: str) -> str:
+    """The variable of an option whose parameter is renamed (`--format` is `fmt`): click's
+    automatic name would follow the parameter (`..._FMT`), the documented one the option."""
+    return f"{ENV_PREFIX}_{command.upper()}_{option}"
+
+
+@click.group(
+    context_settings={
+        "help_option_names": ["-h", "--help"],
+        "auto_envvar_prefix": ENV_PREFIX,
+    }
+)
 @click.version_option(__version__, prog_name="strataudit")
 def main() -> None:
     """Audit marketing strategy plans against a catalogue of declarative rules."""
+
+
+def _absolute_url(value: str | None) -> str | None:
+    """`--docs-url` must be an absolute URL: SARIF viewers open it as it is."""
+    from urllib.parse import urlsplit
+
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https", "file") or (
+        parts.scheme != "file" and not parts.netloc
+    ):
+        raise click.BadParameter(
+            f"`{value}`: give an absolute http(s) or file URL, where strataudit's docs/ "
+            "folder is published",
+            param_hint="--docs-url",
+        )
+    return value
 
 
 def _report_target(value: str) -> tuple[str, Path]:
@@ -119,6 +155,7 @@ def _report_target(value: str) -> tuple[str, Path]:
 @click.option(
     "--format",
     "fmt",
+    envvar=env("audit", "FORMAT"),
     type=click.Choice(FORMATS),
     default="text",
     show_default=True,
@@ -133,6 +170,7 @@ def _report_target(value: str) -> tuple[str, Path]:
 @click.option(
     "--report",
     "reports",
+    envvar=env("audit", "REPORT"),
     multiple=True,
     metavar="FORMAT=FILE",
     help="Also write a report in FORMAT to FILE (repeatable), e.g. sarif=out.sarif.",
@@ -140,6 +178,7 @@ def _report_target(value: str) -> tuple[str, Path]:
 @click.option(
     "--rules",
     "packs",
+    envvar=env("audit", "RULES"),
     multiple=True,
     type=click.Path(file_okay=False, path_type=Path),
     help="Extra rule pack directory (repeatable).",
@@ -154,6 +193,7 @@ def _report_target(value: str) -> tuple[str, Path]:
 @click.option(
     "--config",
     "config_file",
+    envvar=env("audit", "CONFIG"),
     type=click.Path(dir_okay=False, path_type=Path),
     help="Config file [default: strataudit.yaml here or in a parent folder].",
 )
@@ -186,6 +226,39 @@ def _report_target(value: str) -> tuple[str, Path]:
     metavar="URL",
     help="Markdown report: link locations to URL/FILE#LLINE (a repository's blob URL).",
 )
+@click.option(
+    "--sarif-root",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="SARIF, GitHub and Code Quality paths are relative to this folder "
+    "[default: the git root of the working directory, else the working directory].",
+)
+@click.option(
+    "--docs-url",
+    metavar="URL",
+    callback=lambda ctx, param, value: _absolute_url(value),
+    help="Where strataudit's docs/ folder is published: SARIF informationUri and per-rule "
+    "helpUri (URL/rules.md#rule-id) [default: none].",
+)
+@click.option(
+    "--skip-non-plans",
+    is_flag=True,
+    help="Skip named files that are not plans (no top-level `strataudit` key) and included "
+    "fragments that no named plan includes, with a note, instead of failing on them "
+    "(for pre-commit, which passes every changed file).",
+)
+@click.option(
+    "--stdin-filename",
+    metavar="NAME",
+    help="The file name standard input (`-`) is reported under, in every format.",
+)
+@click.option(
+    "--quiet",
+    "-q",
+    is_flag=True,
+    help="Findings only: no summary lines in the text report, no notes on standard error "
+    "(errors and expired waivers are still shown).",
+)
+@click.option("--no-progress", is_flag=True, help="Never show a progress bar.")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 @guarded
 def audit(
@@ -204,12 +277,17 @@ def audit(
     jobs: int,
     no_fix: bool,
     link_base: str | None,
+    sarif_root: Path | None,
+    docs_url: str | None,
+    skip_non_plans: bool,
+    stdin_filename: str | None,
+    quiet: bool,
+    no_progress: bool,
     debug: bool,
 ) -> None:
     """Audit plan files, or every plan under a directory (`-` reads standard input)."""
     from strataudit.outputs import write_atomic
-    from strataudit.reports import renderer
-    from strataudit.reports.base import RenderOptions
+    from strataudit.reports import RenderOptions, render
     from strataudit.runner import RunOptions, run
 
     targets = [_report_target(r) for r in reports]
@@ -220,14 +298,14 @@ def audit(
         from strataudit.source import read_stdin
 
         try:
-            stdin_text = read_stdin(sys.stdin.buffer, "<stdin>")  # bounded while it is read
+            stdin_text = read_stdin(sys.stdin.buffer, stdin_filename or "<stdin>")  # bounded
         except InputError as exc:  # that target's error: the other targets are still audited
             stdin_error = exc.problem
     with contextlib.ExitStack() as stack:
         bars: list[Any] = []
 
         def progress(done: int, total: int) -> None:
-            if total < PROGRESS_FROM or not sys.stderr.isatty():
+            if no_progress or total < PROGRESS_FROM or not sys.stderr.isatty():
                 return
             if not bars:
                 bar = click.progressbar(length=total, label="auditing", file=sys.stderr)
@@ -248,17 +326,21 @@ def audit(
                 write_baseline=write_baseline,
                 as_of=as_of.date() if as_of else None,
                 jobs=jobs,
+                skip_non_plans=skip_non_plans,
+                stdin_name=stdin_filename,
                 formats=(fmt, *(f for f, _ in targets)),
                 outputs=tuple(outputs),
                 progress=progress,
             ),
         )
-    if report.baseline_written is not None:
+    if report.baseline_written is not None and not quiet:
         file, count = report.baseline_written
         say(f"baseline: {count} findings recorded in {file}")
-    shown = RenderOptions(fix=not no_fix, link_base=link_base)
+    settings = RenderOptions(
+        fix=not no_fix, link_base=link_base, root=sarif_root, docs_url=docs_url, quiet=quiet
+    )
     rendered = {
-        f: renderer(f, shown)(report) for f in dict.fromkeys((fmt, *(f for f, _ in targets)))
+        f: render(f, report, settings) for f in dict.fromkeys((fmt, *(f for f, _ in targets)))
     }
     for target_fmt, target_file in targets:
         write_atomic(target_file, rendered[target_fmt])
@@ -268,11 +350,27 @@ def audit(
         click.echo(rendered[fmt], nl=False)
     for error in report.errors:
         say("error: " + error.render())
+    for name in _skipped_named(paths, report.skipped) if skip_non_plans and not quiet else ():
+        say(f"note: {name}: {SKIPPED_NOTE}")
     for waiver in report.expired_waivers:
         say(f"warning: waiver expired: {waiver.describe()} ({waiver.source})")
-    for waiver in report.unused_waivers:
+    for waiver in () if quiet else report.unused_waivers:
         say(f"note: waiver matched nothing: {waiver.describe()} ({waiver.source})")
     sys.exit(report.verdict.exit_code)
+
+
+SKIPPED_NOTE = (
+    "skipped: not a plan (no top-level `strataudit` key), or an included fragment that no "
+    "plan among the files given includes (it is audited through its plan)"
+)
+
+
+def _skipped_named(paths: tuple[str, ...], skipped: tuple[str, ...]) -> list[str]:
+    """The skipped files that were named on the command line (a folder's are not noted)."""
+    from strataudit.loader import display_name
+
+    named = {display_name(Path(p)) for p in paths if p != "-"}
+    return [s for s in skipped if s in named]
 
 
 @main.command("diff")
@@ -376,8 +474,20 @@ def rules() -> None:
 
 
 @rules.command("list")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-@click.option("--rules", "packs", multiple=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    envvar=env("rules_list", "FORMAT"),
+)
+@click.option(
+    "--rules",
+    "packs",
+    multiple=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar=env("rules_list", "RULES"),
+)
 @guarded
 def rules_list(fmt: str, packs: tuple[Path, ...]) -> None:
     """Every rule: id, severity, category, title."""
@@ -395,7 +505,13 @@ def rules_list(fmt: str, packs: tuple[Path, ...]) -> None:
 
 @rules.command("show")
 @click.argument("rule_id")
-@click.option("--rules", "packs", multiple=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--rules",
+    "packs",
+    multiple=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar=env("rules_show", "RULES"),
+)
 @guarded
 def rules_show(rule_id: str, packs: tuple[Path, ...]) -> None:
     """One rule's documentation: what it flags, why, an example, the fix."""

@@ -23,6 +23,7 @@ from pydantic import (
 from strataudit.errors import input_error
 from strataudit.results import Waiver
 from strataudit.source import Document, load_document
+from strataudit.suppress import glob_problem
 from strataudit.validation import translate
 
 CONFIG_NAME = "strataudit.yaml"
@@ -163,6 +164,16 @@ def _waiver(spec: WaiverSpec, index: int, doc: Document) -> Waiver:
             mark.column,
             "a waiver names an `entity` or a `path`, not both",
             "keep the one that identifies the finding",
+        )
+    problem = glob_problem(spec.files) if spec.files else None
+    if problem:
+        where = doc.mark_of(("waivers", index, "files"))
+        raise input_error(
+            doc.file,
+            where.line,
+            where.column,
+            problem,
+            "write fewer `{a,b}` alternatives, or several waivers",
         )
     return Waiver(
         rule=spec.rule.upper(),

@@ -243,6 +243,9 @@ class PlanResult:
     #: ids of the run's rules that do not apply at that level (their rule files' `levels:`):
     #: a checklist shows them as "not applicable at this level", not as passed
     not_applicable: tuple[str, ...] = ()
+    #: the wall-clock seconds its audit took (load, facts, engine, findings), measured by
+    #: `Auditor.audit`; a measurement, not an outcome, so two results compare equal without it
+    duration: float = field(default=0.0, compare=False)
 
     @property
     def problems(self) -> tuple[InputProblem, ...]:

@@ -47,6 +47,10 @@ class RunOptions:
     write_baseline: Path | None = None  #: record the findings in this baseline file
     as_of: datetime.date | None = None  #: the day waivers are judged on; None: today
     jobs: int = 1  #: audit plans in this many processes
+    #: files named that are not plans, or fragments no plan named includes, are skipped
+    #: rather than audited (the pre-commit hook passes every changed YAML and JSON file)
+    skip_non_plans: bool = False
+    stdin_name: str | None = None  #: standard input's file name in reports (`<stdin>` if None)
     formats: tuple[str, ...] = ("json",)  #: the formats the caller renders (html keeps models)
     outputs: tuple[Path, ...] = ()  #: files the caller will write: refused if the run reads them
     #: waivers granted elsewhere (the service's record), applied after the config's
@@ -117,7 +121,9 @@ def run(targets: Sequence[str | Path], options: RunOptions | None = None) -> Rep
     )
     outputs = (*options.outputs, *([options.write_baseline] if options.write_baseline else []))
     refuse_inputs(outputs, read)  # early: before the audit's time is spent
-    found = discover(names, options.stdin_text, options.stdin_error)
+    found = discover(
+        names, options.stdin_text, options.skip_non_plans, options.stdin_name, options.stdin_error
+    )
     total = len(found.targets)
     tally = [0]
 

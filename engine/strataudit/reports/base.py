@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from strataudit.results import Report
@@ -26,3 +27,6 @@ class RenderOptions:
     fix: bool = True  #: text: show the fix under each finding (`--no-fix` hides it)
     #: markdown: locations become links to `{link_base}/{file}#L{line}` (a repository's blob URL)
     link_base: str | None = None
+    root: Path | None = None  #: paths are relative to it; None: the git root of the cwd, or cwd
+    docs_url: str | None = None  #: where docs/ is published (SARIF `informationUri`, `helpUri`)
+    quiet: bool = False  #: text: the findings' tables only, no summary lines (`--quiet`)

@@ -77,7 +77,7 @@ def _cause(f: Finding, effects: dict[str, list[Finding]]) -> str:
 
 
 def render(report: Report, options: RenderOptions | None = None) -> str:
-    """The report as text tables, control characters escaped."""
+    """The report as text tables, control characters escaped (`--quiet`: tables only)."""
     return inert(_render(report, options or RenderOptions()))
 
 
@@ -110,6 +110,8 @@ def _render(report: Report, options: RenderOptions) -> str:
                     tablefmt="simple",
                 )
             )
+    if options.quiet:  # the findings only (`--quiet`)
+        return "\n".join(out).lstrip("\n") + "\n" if out else ""
     for w in report.expired_waivers:
         out.append(f"expired waiver ({w.source}): {w.describe()}")
     for w in report.unused_waivers:
