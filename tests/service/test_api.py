@@ -221,6 +221,8 @@ def test_bad_bodies_are_problems(api: Api) -> None:
         body = problem(send({"files": {"plan.yaml": plan}}), 422, "include-outside-bundle")
         assert body["include"] == include
         problem(api.submit(plan, "plan.yaml"), 422, "include-outside-bundle")
+        context = f"strataudit: 1\ninclude: [{{file: {json.dumps(include)}, as: context}}]\n"
+        problem(api.submit(context, "plan.yaml"), 422, "include-outside-bundle")  # every form
     escaped = 'strataudit: 1\n"\\x69nclude": [/etc/passwd]\n'  # an escaped key is still found
     problem(api.submit(escaped, "plan.yaml"), 422, "include-outside-bundle")
     problem(api.submit(DEFECTS, params={"fail_on": "sometimes"}), 422, "validation-error")

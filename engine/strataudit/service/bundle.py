@@ -154,6 +154,7 @@ def resolve_includes(files: tuple[tuple[str, bytes], ...], main: str | None) -> 
     file (a 422 `include-outside-bundle` problem if not). A file that does not parse is left
     to the audit, which reports it with its line (it cannot then read that file's includes)."""
     from strataudit.errors import InputError
+    from strataudit.loader import include_entries
     from strataudit.source import decode, load_document
 
     names = {name for name, _ in files}
@@ -165,10 +166,8 @@ def resolve_includes(files: tuple[tuple[str, bytes], ...], main: str | None) -> 
             data = load_document(None, name, decode(raw, name)).data
         except InputError:
             continue
-        entries = data.get("include") if isinstance(data, dict) else None
-        for entry in entries if isinstance(entries, list) else ():
-            if not isinstance(entry, str):
-                continue  # validation reports it
+        # every form the loader follows, plain paths and `{file: PATH, as: context}` alike
+        for _where, entry, _context in include_entries(data):
             target = posixpath.normpath(posixpath.join(posixpath.dirname(name), entry))
             if entry.startswith("/") or "\\" in entry or target not in names:
                 raise Problem(
