@@ -92,7 +92,7 @@ def test_the_views_can_tell_context_from_the_plans_own():
         "products[PR-ARM5]",
     ):
         assert not prov.is_context(path), path
-    facts = build_facts(loaded.plan, prov).facts
+    facts = build_facts(loaded.plan, provenance=prov).facts
     context = {(f["type"], f.get("key")) for f in facts if f.get("context")}
     assert ("unit", "BU-NA") in context and ("goal", "CG3") in context
     assert ("unit", "BU-EMEA") not in context and ("action", "A1") not in context

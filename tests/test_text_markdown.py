@@ -42,9 +42,9 @@ def test_markdown_folds_more_than_20_findings_and_links_locations(run_cli):
         str(SAMPLES / "acme-defects.yaml"),
         str(SAMPLES / "acme-skeleton.yaml"),
     ).stdout
-    defects = out[out.index("acme-2027-defects): 69") : out.index("acme-skeleton.yaml` (")]
+    defects = out[out.index("acme-2027-defects): 72") : out.index("acme-skeleton.yaml` (")]
     skeleton = out[out.index("acme-skeleton.yaml` (") :]
-    assert "<details><summary>69 findings</summary>" in defects
+    assert "<details><summary>72 findings</summary>" in defects
     assert "findings</summary>" not in skeleton  # 11 findings: not folded
     assert (
         "[`sample_plans/acme-skeleton.yaml:37:5`]"

@@ -130,10 +130,16 @@ def _ticks(text: str) -> list[tuple[str, str]]:
         if i % 2 == 1:
             out.append(("code", part))
             continue
-        for j, piece in enumerate(_JOINED.split(part)):
-            if piece:
-                out.append(("word" if j % 2 else "text", piece))
+        out += _joined(part)
     return [p for p in out if p[1]]
+
+
+def _joined(text: str) -> list[tuple[str, str]]:
+    """`add SEG-A, SEG-B` -> text and ("word", "SEG-A") parts: hyphen-joined words (ids)
+    become unbreakable spans, in prose and inside a code span that may wrap at its spaces."""
+    return [
+        ("word" if j % 2 else "text", piece) for j, piece in enumerate(_JOINED.split(text)) if piece
+    ]
 
 
 _FILE_BREAK, _PATH_BREAK = re.compile(r"(?<=/)"), re.compile(r"(?<=/)|(?=[.\[])")
@@ -507,6 +513,7 @@ def _environment() -> jinja2.Environment:
     env.filters["num"] = _number
     env.filters["clip"] = _clip
     env.filters["ticks"] = _ticks
+    env.filters["joined"] = _joined
     env.filters["breaks"] = _breaks
     return env
 
