@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 import click
 
 from strataudit import __version__
+from strataudit.gate import FAIL_LEVELS  # the fail-on vocabulary: one list, in the gate
 from strataudit.inert import inert
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -111,6 +112,44 @@ def env(command: str, option: str) -> str:
     return f"{ENV_PREFIX}_{command.upper()}_{option}"
 
 
+def rule_set_options(command: str, fail_on: str, baseline: str) -> Callable[[F], F]:
+    """The options that choose the rules and the gate, shared by `audit` and `diff` (one list,
+    so both commands take the same names, also from `STRATAUDIT_<COMMAND>_<OPTION>`)."""
+    options = [
+        click.option(
+            "--rules",
+            "packs",
+            envvar=env(command, "RULES"),
+            multiple=True,
+            type=click.Path(file_okay=False, path_type=Path),
+            help="Extra rule pack directory (repeatable).",
+        ),
+        click.option("--select", multiple=True, help="Only these rule ids or categories."),
+        click.option("--ignore", multiple=True, help="Skip these rule ids or categories."),
+        click.option("--fail-on", type=click.Choice(list(FAIL_LEVELS)), help=fail_on),
+        click.option(
+            "--config",
+            "config_file",
+            envvar=env(command, "CONFIG"),
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Config file [default: strataudit.yaml here or in a parent folder].",
+        ),
+        click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path), help=baseline),
+        click.option(
+            "--as-of",
+            type=click.DateTime(formats=["%Y-%m-%d"]),
+            help="The day waivers are judged on (YYYY-MM-DD) [default: today].",
+        ),
+    ]
+
+    def apply(func: F) -> F:
+        for option in reversed(options):  # click lists options in the order they are applied
+            func = option(func)
+        return func
+
+    return apply
+
+
 @click.group(
     context_settings={
         "help_option_names": ["-h", "--help"],
@@ -175,42 +214,15 @@ def _report_target(value: str) -> tuple[str, Path]:
     metavar="FORMAT=FILE",
     help="Also write a report in FORMAT to FILE (repeatable), e.g. sarif=out.sarif.",
 )
-@click.option(
-    "--rules",
-    "packs",
-    envvar=env("audit", "RULES"),
-    multiple=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Extra rule pack directory (repeatable).",
-)
-@click.option("--select", multiple=True, help="Only these rule ids or categories.")
-@click.option("--ignore", multiple=True, help="Skip these rule ids or categories.")
-@click.option(
-    "--fail-on",
-    type=click.Choice(["error", "warning", "info", "never"]),
-    help="Lowest severity that fails the gate [default: error, or the config's].",
-)
-@click.option(
-    "--config",
-    "config_file",
-    envvar=env("audit", "CONFIG"),
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Config file [default: strataudit.yaml here or in a parent folder].",
-)
-@click.option(
-    "--baseline",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Count only findings not recorded in this baseline.",
+@rule_set_options(
+    "audit",
+    fail_on="Lowest severity that fails the gate [default: error, or the config's].",
+    baseline="Count only findings not recorded in this baseline.",
 )
 @click.option(
     "--write-baseline",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Record the current findings in this baseline file.",
-)
-@click.option(
-    "--as-of",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    help="The day waivers are judged on (YYYY-MM-DD) [default: today].",
 )
 @click.option(
     "--jobs",
@@ -390,35 +402,10 @@ def _skipped_named(paths: tuple[str, ...], skipped: tuple[str, ...]) -> list[str
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the report to this file instead of standard output.",
 )
-@click.option(
-    "--rules",
-    "packs",
-    multiple=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Extra rule pack directory (repeatable).",
-)
-@click.option("--select", multiple=True, help="Only these rule ids or categories.")
-@click.option("--ignore", multiple=True, help="Skip these rule ids or categories.")
-@click.option(
-    "--fail-on",
-    type=click.Choice(["error", "warning", "info", "never"]),
-    help="Lowest severity of a new finding that fails [default: error, or the config's].",
-)
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Config file [default: strataudit.yaml here or in a parent folder].",
-)
-@click.option(
-    "--baseline",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Findings in this baseline do not count (they are listed after the others).",
-)
-@click.option(
-    "--as-of",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    help="The day waivers are judged on (YYYY-MM-DD) [default: today].",
+@rule_set_options(
+    "diff",
+    fail_on="Lowest severity of a new finding that fails [default: error, or the config's].",
+    baseline="Findings in this baseline do not count (they are listed after the others).",
 )
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 @guarded
