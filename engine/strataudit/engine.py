@@ -26,17 +26,10 @@ Each defence below answers an engine hazard of docs/architecture.md:
 
 from __future__ import annotations
 
-import contextlib
-import faulthandler
 import functools
 import json
 import math
-import os
-import pickle
 import re
-import select
-import signal
-import time
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -46,6 +39,7 @@ import durable.engine  # isort: skip
 import durable_rules_engine  # isort: skip
 from durable.engine import Host, MessageNotHandledException
 
+from strataudit import forked
 from strataudit.compiler import Check, Derive, Program, bind_template
 from strataudit.contract import ALWAYS, DEFAULT_TRIGGER, FID, ID, SID, TRIGGER, Match
 
@@ -461,46 +455,35 @@ class Engine:
         timeout: float | None = None,
         trigger: dict[str, Any] | None = None,
     ) -> list[Match]:
-        """`run` in a forked child process: a crash of the C engine (a signal) or a run past
-        `timeout` seconds is this plan's `EngineCrash`, and the engine's state never carries
-        from one plan to the next (the child's copy is discarded, so this engine is never
-        touched: no retraction, no retired sessions, no memory held by a failed plan).
+        """`run` in a forked child process (`forked.call`): a crash of the C engine (a signal)
+        or a run past `timeout` seconds is this plan's `EngineCrash`, and the engine's state
+        never carries from one plan to the next (the child's copy is discarded, so this engine
+        is never touched: no retraction, no retired sessions, no memory held by a failed plan).
 
         A fork shares the compiled rulesets and the facts copy-on-write: the fork itself costs
         about 2 ms, and the child's first run in a fresh session, touching copied pages, about
         6 ms more than a warm in-process run (`bench/isolation.py`). Where there is no fork
         (not POSIX), the plan runs in-process."""
-        if not hasattr(os, "fork"):
+        if not forked.AVAILABLE:
             return self.run(facts, trigger)
-        read_fd, write_fd = os.pipe()
-        # Interrupts wait until the child is known and the cleanup below is armed: one arriving
-        # between fork and `try` would leave the child running on its own.
-        mask = signal.pthread_sigmask(signal.SIG_BLOCK, _INTERRUPTS)
         try:
-            pid = os.fork()
-        except BaseException:
-            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-            os.close(read_fd)
-            os.close(write_fd)
+            return forked.call(lambda: self._run_reported(facts, trigger), timeout)
+        except forked.TimedOut as exc:
+            raise EngineCrash(f"the rule engine {exc}") from None
+        except forked.Crashed as exc:
+            raise EngineCrash(f"the rule engine {exc} on this plan") from None
+
+    def _run_reported(
+        self, facts: list[dict[str, Any]], trigger: dict[str, Any] | None
+    ) -> list[Match]:
+        """`run`, with any defect of ours inside the engine layer still this plan's
+        `EngineError` (what the child sends back must be an answer about the plan)."""
+        try:
+            return self.run(facts, trigger)
+        except EngineError:
             raise
-        if pid == 0:  # the child: answer through the pipe, then leave without any cleanup
-            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-            os.close(read_fd)
-            os._exit(_child(self, facts, write_fd, trigger))
-        reaped = False
-        try:
-            os.close(write_fd)
-            signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a pending interrupt is raised here
-            data = _read_all(read_fd, None if timeout is None else time.monotonic() + timeout)
-            if data is None:
-                raise EngineCrash(f"the rule engine ran past the time limit of {timeout:g} s")
-            _, status = os.waitpid(pid, 0)
-            reaped = True
-        finally:
-            os.close(read_fd)
-            if not reaped:  # interrupted, or past the deadline: the child must not outlive us
-                _reap(pid)
-        return _answer(data, status)
+        except Exception as exc:
+            raise EngineError(f"the rule engine failed: {exc!r}") from None
 
     def _empty(self, session: _Session) -> None:
         """Retract every fact of the session, trigger first (so no check can fire again).
@@ -568,80 +551,3 @@ class Engine:
     def live_sessions(self) -> int:
         """Sessions that hold facts: the last clean plan's (emptied lazily) and failed ones."""
         return len(self._retired) + (self._dirty is not None)
-
-
-_INTERRUPTS = {signal.SIGINT, signal.SIGTERM}
-_CHILD_INTERRUPTED = 130  # the child's exit code when it was interrupted (as a shell reports)
-_ERRORS: dict[str, type[EngineError]] = {
-    cls.__name__: cls for cls in (EngineError, EngineCrash, DerivationLimit)
-}
-
-
-def _child(
-    engine: Engine,
-    facts: list[dict[str, Any]],
-    write_fd: int,
-    trigger: dict[str, Any] | None = None,
-) -> int:
-    """Run one plan in the forked child and write the pickled answer; return the exit code.
-
-    A crash dump (faulthandler) would reach the user's terminal through the shared stderr:
-    the parent reports the crash as the plan's error instead."""
-    faulthandler.disable()
-    try:
-        answer: tuple[Any, ...]
-        try:
-            answer = ("ok", engine.run(facts, trigger))
-        except EngineError as exc:
-            answer = ("error", type(exc).__name__, str(exc))
-        except Exception as exc:  # a defect of ours inside the engine layer: still this plan's
-            answer = ("error", "EngineError", f"the rule engine failed: {exc!r}")
-        data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
-        with os.fdopen(write_fd, "wb") as out:
-            out.write(data)
-        return 0
-    except KeyboardInterrupt:
-        return _CHILD_INTERRUPTED
-    except BaseException:
-        return 70  # EX_SOFTWARE: the parent reports it as a crash
-
-
-def _reap(pid: int) -> None:
-    """Kill and reap a child that may already be gone: an interrupt can arrive just after
-    `waitpid` returned (Python runs signal handlers then), so the child may be reaped already."""
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, 0)
-
-
-def _read_all(fd: int, deadline: float | None) -> bytes | None:
-    """Everything the child writes, or None when the deadline passes first."""
-    chunks: list[bytes] = []
-    while True:
-        if deadline is not None:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([fd], [], [], left)[0]:
-                return None
-        chunk = os.read(fd, 1 << 20)
-        if not chunk:
-            return b"".join(chunks)
-        chunks.append(chunk)
-
-
-def _answer(data: bytes, status: int) -> list[Match]:
-    """The child's matches, or its error, or the crash its exit status tells."""
-    if os.WIFSIGNALED(status):
-        sig = os.WTERMSIG(status)
-        if sig == signal.SIGINT:
-            raise KeyboardInterrupt
-        raise EngineCrash(f"the rule engine crashed on this plan ({signal.Signals(sig).name})")
-    code = os.WEXITSTATUS(status)
-    if code == _CHILD_INTERRUPTED:
-        raise KeyboardInterrupt
-    if code != 0 or not data:
-        raise EngineCrash(f"the rule engine's process ended with exit code {code}")
-    answer = pickle.loads(data)
-    if answer[0] == "ok":
-        return list(answer[1])
-    raise _ERRORS.get(answer[1], EngineError)(answer[2])
