@@ -18,6 +18,7 @@ waivers:
   - {rule: SWT002, entity: W5, reason: "Hiring in Q1", owner: ops, expires: 2026-01-31}
 """
 FORMATS = ("text", "json", "sarif", "junit", "markdown", "html")
+COUNTED_ONLY = ("github", "codeclimate")  # list the counted findings only: accepted ones are not
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +34,7 @@ def outputs(tmp_path_factory) -> dict[str, str]:
     base = json.loads((folder / "base.json").read_text())
     base["findings"] = [e for e in base["findings"] if e["rule"] != "CON001"]  # left open
     (folder / "base.json").write_text(json.dumps(base))
-    reports = [f"--report={fmt}=out.{fmt}" for fmt in FORMATS if fmt != "text"]
+    reports = [f"--report={fmt}=out.{fmt}" for fmt in (*FORMATS, *COUNTED_ONLY) if fmt != "text"]
     result = invoke(
         "audit",
         *select,
@@ -46,7 +47,11 @@ def outputs(tmp_path_factory) -> dict[str, str]:
         cwd=folder,
     )
     assert result.returncode == 1, result.stderr
-    out = {fmt: (folder / f"out.{fmt}").read_text() for fmt in FORMATS if fmt != "text"}
+    out = {
+        fmt: (folder / f"out.{fmt}").read_text()
+        for fmt in (*FORMATS, *COUNTED_ONLY)
+        if fmt != "text"
+    }
     out["text"] = result.stdout
     return out
 
@@ -77,15 +82,14 @@ def _sarif(text: str) -> Counter[str]:
 
 
 def _junit(text: str) -> Counter[str]:
+    """Failed cases count; waived and baselined findings are skipped cases saying which."""
     root = ET.fromstring(text)
     failures = root.findall(".//failure")
-    quiet = [
-        line for out in root.findall(".//testcase/system-out") for line in out.text.split("\n")
-    ]
+    skipped = [s.get("message", "") for s in root.findall(".//testcase/skipped")]
     return Counter(
         counted=int(root.get("failures", "0")) if failures else 0,
-        waived=sum(line.startswith("[waived") for line in quiet),
-        baselined=sum(line.startswith("[baselined]") for line in quiet),
+        waived=sum(m.startswith("waived") for m in skipped),
+        baselined=sum(m.startswith("baselined") for m in skipped),
         expired=sum("waiver expired:" in (f.text or "") for f in failures),
     )
 
@@ -137,6 +141,19 @@ def test_every_format_gives_the_same_counts(outputs):
     assert reference["baselined"] >= 1 and reference["counted"] > reference["expired"]
     for fmt in FORMATS:
         assert counts[fmt] == reference, fmt
+
+
+def test_the_ci_formats_list_exactly_the_counted_findings(outputs):
+    counted = _json(outputs["json"])["counted"]
+    annotations = [line for line in outputs["github"].splitlines() if line.startswith("::")]
+    assert len(annotations) == counted > 0
+    assert len(json.loads(outputs["codeclimate"])) == counted
+
+
+def test_the_cli_offers_every_registered_format():
+    from strataudit import cli, reports
+
+    assert set(cli.FORMATS) == set(reports.FORMATS)
 
 
 def test_one_state_per_finding_and_the_gate_says_the_same(outputs):

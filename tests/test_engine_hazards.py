@@ -349,10 +349,25 @@ def test_derivations_reach_every_engine_ruleset(tmp_path):
     assert not {r for r in rules if not r.startswith("AAA")}, rules
 
 
-def test_a_runaway_closure_stops_its_plan_with_a_clear_error(run_script, tmp_path):
+def _in_process(*args: str):  # type: ignore[no-untyped-def]
+    """The CLI in this process: each plan's engine runs in a forked child, so a runaway or a
+    crash stays there (and a lowered derivation bound, set here, reaches the child)."""
+    from click.testing import CliRunner
+
+    from strataudit.cli import main
+
+    return CliRunner().invoke(main, list(args))
+
+
+def test_a_runaway_closure_stops_its_plan_with_a_clear_error(monkeypatch, tmp_path):
     """GOL009's closure grows with the square of a chain: 1,000 goals in a chain would take
-    minutes and gigabytes; the bound stops that plan alone, with a hint (exit 2)."""
-    parents = ["CG1", *(f"G{i}" for i in range(999))]
+    minutes and gigabytes; the bound stops that plan alone, with a hint (exit 2). The bound is
+    lowered here to 10,000 so that a 200-goal chain (20,110 derived facts) reaches it fast."""
+    import strataudit.engine
+
+    assert strataudit.engine.MAX_DERIVED_FACTS == 100_000  # the production bound
+    monkeypatch.setattr(strataudit.engine, "MAX_DERIVED_FACTS", 10_000)
+    parents = ["CG1", *(f"G{i}" for i in range(199))]
     goals = "\n".join(
         f"      - {{id: G{i}, statement: g{i}, supports: [{p}]}}" for i, p in enumerate(parents)
     )
@@ -362,22 +377,25 @@ def test_a_runaway_closure_stops_its_plan_with_a_clear_error(run_script, tmp_pat
         "  goals: [{id: CG1, statement: Top}]\nunits:\n  - id: BU\n    name: Unit\n"
         f"    goals:\n{goals}\n"
     )
-    result = run_script("audit", "--select", "GOL009", str(plan), str(SAMPLES / "acme-2027.yaml"))
-    assert result.returncode == 2
+    result = _in_process("audit", "--select", "GOL009", str(plan), str(SAMPLES / "acme-2027.yaml"))
+    assert result.exit_code == 2
     assert "too long to follow" in result.stderr and "shorten" in result.stderr
-    assert "1 plan" in result.stdout or "2 plans audited" in result.stdout
+    assert "2 plans audited" in result.stdout
 
 
-def test_a_failed_plan_leaves_nothing_for_the_next(run_script):
+def test_a_failed_plan_leaves_nothing_for_the_next(monkeypatch):
     """Found by review: a plan stopped by the derivation bound (a.json, a 500-goal chain) left
     queued actions that the next plan's barrier ran among its own facts: c.yaml then got a
-    false GOL009 on G104. Failed plans' sessions are retired and their actions never run."""
-    leak = Path(__file__).parent / "fixtures" / "leak"
+    false GOL009 on G104. Now nothing of a plan outlives its forked engine run."""
     import json
 
-    alone = run_script("audit", "--format", "json", str(leak / "c.yaml"))
-    after = run_script("audit", "--format", "json", str(leak / "a.json"), str(leak / "c.yaml"))
-    assert alone.returncode in (0, 1) and after.returncode == 2
+    import strataudit.engine
+
+    monkeypatch.setattr(strataudit.engine, "MAX_DERIVED_FACTS", 10_000)
+    leak = Path(__file__).parent / "fixtures" / "leak"
+    alone = _in_process("audit", "--format", "json", str(leak / "c.yaml"))
+    after = _in_process("audit", "--format", "json", str(leak / "a.json"), str(leak / "c.yaml"))
+    assert alone.exit_code in (0, 1) and after.exit_code == 2
     assert "too long to follow" in after.stderr
     assert json.loads(after.stdout)["findings"] == json.loads(alone.stdout)["findings"]
 

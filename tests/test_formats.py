@@ -134,7 +134,7 @@ def test_sarif_of_standard_input_is_valid(run_cli, sarif_validator):
 # --- JUnit -------------------------------------------------------------------------------------
 
 
-def test_junit_validates_and_fails_once_per_counted_finding(run_cli, junit_schema, expected):
+def test_junit_has_a_case_per_passed_rule_and_per_failed_finding(run_cli, junit_schema, expected):
     result = run_format(run_cli, "junit", DEFECTS, CLEAN, BAD)
     assert result.returncode == 2
     doc = etree.fromstring(result.stdout.encode("utf-8"))
@@ -144,30 +144,74 @@ def test_junit_validates_and_fails_once_per_counted_finding(run_cli, junit_schem
     assert int(doc.get("failures")) == counted
     suites = doc.findall("testsuite")
     assert [s.get("name") for s in suites] == [DEFECTS, CLEAN, BAD]
-    n_rules = len(suites[0].findall("testcase"))
-    assert n_rules >= 50
-    for suite in suites:
+    for suite in suites:  # the counts add up as CI tools recount them
         cases = suite.findall("testcase")
         assert int(suite.get("tests")) == len(cases)
-        assert int(suite.get("failures")) == len(suite.findall(".//failure"))
+        assert int(suite.get("failures")) == sum(bool(c.findall("failure")) for c in cases)
+        assert all(len(c.findall("failure")) <= 1 for c in cases)
         assert int(suite.get("errors")) == len(suite.findall(".//error"))
+        assert int(suite.get("skipped")) == len(suite.findall(".//skipped"))
+        assert float(suite.get("time")) > 0
+        assert all(float(c.get("time")) > 0 for c in cases), "time=0 breaks junit2html"
     assert int(doc.get("tests")) == sum(int(s.get("tests")) for s in suites)
     assert int(doc.get("errors")) == 1
     defects, clean, bad = suites
     assert {c.get("classname") for c in defects.findall("testcase")} == {"acme-2027-defects"}
-    seg002 = [c for c in defects.findall("testcase") if c.get("name").startswith("SEG002 ")]
-    assert len(seg002) == 1
-    failures = seg002[0].findall("failure")
+    names = [c.get("name") for c in defects.findall("testcase")]
+    assert len(names) == len(set(names)), "every case is told apart"
+    failed_rules = {f["rule"] for f in expected["findings"]}
+    passed = [n for n in names if n.split()[0] not in failed_rules]
+    assert len(passed) == 50 - len(failed_rules) and all(" at " not in n for n in passed)
     want = [f for f in expected["findings"] if f["rule"] == "SEG002"]
+    seg002 = [c for c in defects.findall("testcase") if c.get("name").startswith("SEG002 ")]
+    assert [c.get("name") for c in seg002] == [
+        f"SEG002 {f['entity']} at {f['location']['path']}" for f in want
+    ]
+    failures = [c.find("failure") for c in seg002]
     assert [f.get("message") for f in failures] == [f["message"] for f in want]
     assert all(f.get("type") == "error" for f in failures)
     loc = want[0]["location"]
     assert f"{loc['file']}:{loc['line']}:{loc['column']}" in failures[0].text
     assert loc["path"] in failures[0].text and "fix:" in failures[0].text
-    assert clean.get("failures") == "0" and len(clean.findall("testcase")) == n_rules
+    con001 = [n for n in names if n.startswith("CON001 ")]
+    assert len(con001) == sum(f["rule"] == "CON001" for f in expected["findings"]) > 1
+    assert clean.get("failures") == "0" and len(clean.findall("testcase")) == 50
     [case] = bad.findall("testcase")
     [error] = case.findall("error")
     assert "tag" in error.get("message")
+
+
+def test_junit_reads_back_in_junitparser_and_renders_in_junit2html(run_cli, tmp_path):
+    junitparser = pytest.importorskip("junitparser", reason="junitparser is in the test extra")
+    pytest.importorskip("junit2htmlreport", reason="junit2html is in the test extra")
+    from junit2htmlreport import matrix, parser
+
+    expected = json.loads(run_format(run_cli, "json", DEFECTS, CLEAN).stdout)
+    xml = tmp_path / "junit.xml"
+    xml.write_text(run_format(run_cli, "junit", DEFECTS, CLEAN).stdout, encoding="utf-8")
+    suites = list(junitparser.JUnitXml.fromfile(str(xml)))
+    assert [s.name for s in suites] == [DEFECTS, CLEAN]
+    failed = [
+        c for s in suites for c in s if any(isinstance(r, junitparser.Failure) for r in c.result)
+    ]
+    assert len(failed) == len(expected["findings"])
+    for suite in suites:
+        assert suite.tests == len(list(suite)) and suite.failures == sum(
+            1 for c in suite if c.result and isinstance(c.result[0], junitparser.Failure)
+        )
+        assert suite.time > 0 and all(c.time > 0 for c in suite)
+    con001 = [f for f in expected["findings"] if f["rule"] == "CON001"]
+    shown = [c for c in failed if c.name.startswith("CON001 ")]
+    assert len(shown) == len(con001) > 1, "every CON001 finding is visible"
+
+    report = parser.Junit(str(xml))
+    html = report.html()
+    for finding in con001:
+        assert finding["entity"] in html
+    grid = matrix.HtmlReportMatrix(str(tmp_path))
+    grid.add_report(str(xml))
+    page = grid.summary()  # the time breakdown divides by the total time: never 0
+    assert "acme-2027-defects" in page
 
 
 def test_junit_escapes_hostile_text(run_cli, junit_schema, tmp_path):
@@ -206,7 +250,7 @@ def test_markdown_has_verdict_findings_and_locations(run_cli, expected):
     md = result.stdout
     head = md.splitlines()[0]
     assert "❌" in head and "ERROR" in head
-    assert "38 errors at or above `error`" in md
+    assert "41 errors at or above `error`" in md
     table_rows(md)
     for f in expected["findings"]:
         loc = f["location"]
@@ -312,7 +356,7 @@ def test_sarif_suppressions_and_baseline_state(gated, sarif_validator):
     assert run["properties"]["baseline"]["resolved"][0]["rule"] == "SEG001"
 
 
-def test_junit_waived_and_baselined_do_not_fail(gated, junit_schema):
+def test_junit_waived_and_baselined_are_skipped_cases(gated, junit_schema):
     from strataudit.reports import renderer
 
     doc = etree.fromstring(renderer("junit")(gated).encode("utf-8"))
@@ -320,10 +364,14 @@ def test_junit_waived_and_baselined_do_not_fail(gated, junit_schema):
     counted = sum(f.counts for f in gated.findings)
     assert counted < len(gated.findings)
     assert len(doc.findall(".//failure")) == int(doc.get("failures")) == counted
-    cases = {c.get("name").split()[0]: c for c in doc.iter("testcase")}
-    assert not cases["SEG002"].findall("failure") and not cases["GOL001"].findall("failure")
-    assert "waived until 2027-06-30" in cases["SEG002"].findtext("system-out")
-    assert "baselined" in cases["GOL001"].findtext("system-out")
+    skipped = [c for c in doc.iter("testcase") if c.find("skipped") is not None]
+    assert len(skipped) == len(gated.findings) - counted
+    by_rule = {}
+    for case in skipped:
+        by_rule.setdefault(case.get("name").split()[0], []).append(case.find("skipped"))
+    assert set(by_rule) == {"SEG002", "GOL001"}
+    assert any("waived until 2027-06-30" in s.get("message") for s in by_rule["SEG002"])
+    assert all("baselined" in s.get("message") for s in by_rule["GOL001"])
 
 
 def test_markdown_marks_waivers_and_baseline(gated):
@@ -430,3 +478,14 @@ def test_formats_with_waivers_and_baseline_through_the_cli(
     assert "Expired waivers" in md and "`SWT002` on W5" in md
     assert "Unused waivers" in md and "`VAL001` on products" in md
     assert "Resolved since the baseline `base.json`" in md and "`SEG001` on SEG-X" in md
+
+
+def test_a_plan_result_carries_its_audit_time_which_equality_ignores():
+    from dataclasses import replace as changed
+
+    from strataudit import RunOptions, run
+
+    report = run([ROOT / DEFECTS, ROOT / CLEAN], RunOptions(find_config=False))
+    assert all(r.duration > 0 for r in report.results)
+    first = report.results[0]
+    assert changed(first, duration=first.duration + 1) == first, "a measurement, not an outcome"

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import datetime
+import hashlib
+import html as html_lib
 import json
 import os
 import re
@@ -407,3 +410,142 @@ def test_report_in_headless_chromium(run_cli, tmp_path, plan):
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     assert (width, height) == (1400, 2400)
     assert len(data) > 60_000, "the screenshot is (nearly) blank"
+
+
+def test_each_finding_shows_the_plan_text_around_it_escaped(run_cli, tmp_path):
+    plan = write_hostile(tmp_path)
+    _, html = audit_html(run_cli, tmp_path, str(plan))
+    page = Page(html)
+    excerpts = [a for a in page.tags("details") if "excerpt" in (a.get("class") or "")]
+    rows = [a for a in page.tags("tr") if re.fullmatch(r"p1-f\d+", a.get("id") or "")]
+    assert len(excerpts) == len(rows)  # every finding, including those in the included file
+    assert not page.tags("img") and "onerror" not in {n for _, a in page.elements for n in a}
+    # the finding's own line is marked, numbered as in its file, and shown as text
+    files = {"hostile.yaml": HOSTILE.splitlines(), "hq.yaml": HOSTILE_HQ.splitlines()}
+    shown = re.findall(
+        r'<td class="where"><code>.*?([\w.]+\.yaml)</span>:(\d+):\d+</code>.*?'
+        r'<span class="ln here"><span class="no">(\d+)</span>(.*?)</span>',
+        html,
+        re.S,
+    )
+    assert len(shown) == len(rows) and {f for f, *_ in shown} == set(files)
+    for file, line, number, text in shown:
+        assert line == number
+        assert html_lib.unescape(text) == files[file][int(line) - 1]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html[html.index('class="excerpt"') :]
+    assert_offline(html)
+
+
+# --------------------------------------------------------------------------- (d) layout
+
+MEASURE = (Path(__file__).parent / "measure_layout.js").read_text(encoding="utf-8")
+
+
+def measured(browser: str, html: str, folder: Path, width: int) -> dict[str, object]:
+    """The layout problems `measure_layout.js` records in `html` at `width` px, plus a
+    screenshot of the page at that width (`folder/shot-WIDTH.png`)."""
+    digest = base64.b64encode(hashlib.sha256(MEASURE.encode()).digest()).decode()
+    page = html.replace("script-src &#39;", f"script-src &#39;sha256-{digest}&#39; &#39;", 1)
+    page = page.replace("</body>", f"<script>{MEASURE}</script>\n</body>", 1)
+    copy = folder / f"measure-{width}.html"
+    copy.write_text(page, encoding="utf-8")
+    run = browse(browser, copy, folder / "profile", f"--window-size={width},1000", "--dump-dom")
+    assert run.returncode == 0, run.stderr[-2000:]
+    found = re.search(r'.*<pre id="measured">(.*?)</pre>', run.stdout, re.S)  # the last one
+    assert found, "the measuring script did not run"
+    shot = folder / f"shot-{width}.png"
+    browse(browser, copy, folder / "profile", f"--screenshot={shot}", f"--window-size={width},2400")
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and int.from_bytes(data[16:20], "big") == width
+    result: dict[str, object] = json.loads(html_lib.unescape(found.group(1)))
+    return result
+
+
+def test_layout_check_sees_overlaps_and_broken_words(tmp_path):
+    """The check below is not vacuous: squeezed cells are caught by it."""
+    browser = chromium()
+    page = (
+        "<!DOCTYPE html><html><head><meta http-equiv='Content-Security-Policy' "
+        "content='script-src &#39;none&#39;'></head><body><table class='findings' "
+        "style='table-layout:fixed;width:60px'><tr id='r'><td style='width:20px'>"
+        "<span style='padding:0 30px'>warning</span></td>"
+        "<td style='width:40px;overflow-wrap:anywhere'>structure</td></tr></table></body></html>"
+    )
+    found = measured(browser, page, tmp_path, 800)
+    assert found["rows"] == 1 and found["outside"] and found["broken"]
+
+
+@pytest.mark.parametrize("width", [800, 1400])
+def test_findings_table_holds_at_width(run_cli, tmp_path, width):
+    browser = chromium()
+    _, html = audit_html(
+        run_cli,
+        tmp_path,
+        str(SAMPLES / "acme-defects.yaml"),
+        str(SAMPLES / "acme-skeleton.yaml"),
+    )
+    found = measured(browser, html, tmp_path, width)
+    rows = len(re.findall(r'<tr id="p\d+-f\d+"', html))
+    assert found["rows"] == rows + 2  # and the two header rows
+    assert found["overlaps"] == [], found["overlaps"][:5]
+    assert found["outside"] == [], found["outside"][:5]
+    assert found["broken"] == [], found["broken"][:5]
+    # the goal cascade is never cut off: wider than the page, it scrolls in a window-high frame
+    frames = found["frames"]
+    assert frames  # the defects plan has a cascade (the skeleton has no goals)
+    for frame in frames:
+        assert not frame["wide"] or (frame["fits"] and frame["scrolls"] == "auto"), frame
+    if width == 800:
+        assert any(frame["wide"] for frame in frames)  # the check above is exercised
+
+
+def test_print_view_ends_each_plan_with_a_sign_off_block(run_cli, tmp_path):
+    _, html = audit_html(
+        run_cli, tmp_path, str(SAMPLES / "acme-defects.yaml"), str(SAMPLES / "acme-2027.yaml")
+    )
+    sections = html.split('<section class="plan"')[1:]
+    assert len(sections) == 2
+    for section in sections:
+        last = section[section.rindex("<section ") :]  # the plan's last block
+        assert last.startswith('<section class="signoff"')
+        assert all(word in last for word in ("Reviewer", "Date", "Decision", "Verdict"))
+    screen, printed = html.split("@media print {", 1)
+    assert ".signoff { display: none; }" in screen  # on paper only
+    assert ".signoff { display: block;" in printed.split("</style>")[0]
+
+
+def test_spend_view_spreads_the_budgets_the_plan_gives(tmp_path):
+    from strataudit import run
+    from strataudit.runner import RunOptions
+
+    report = run([str(SAMPLES / "unit-eu" / "eu-plan.yaml")], RunOptions(formats=("html",)))
+    (result,) = report.results
+    assert result.plan is not None
+    plan = result.plan.plan
+    html = render(report)
+    section = html[html.index('id="p1-spend"') : html.index('class="signoff"')]
+    actions = plan.actions or []
+    for kind in {a.kind for a in actions if a.kind}:
+        total = sum(a.budget or 0 for a in actions if a.kind == kind)
+        row = re.search(
+            rf"<td>{kind.replace('_', ' ')}</td><td class=\"num\">(\d+)</td>"
+            rf"<td class=\"num\">([\d,]+)</td>",
+            section,
+        )
+        assert row, kind
+        assert int(row.group(2).replace(",", "")) == total
+    assert "2027 Q1" in section
+    for seg in plan.segments or []:
+        assert seg.id in section
+    # segments written in the included HQ file say so; once that file is context, as context
+    assert "from sample_plans/unit-eu/corporate.yaml" in section
+    result.plan.documents[1].context = True  # type: ignore[attr-defined]
+    marked = render(report)
+    section = marked[marked.index('id="p1-spend"') : marked.index('class="signoff"')]
+    assert "context · sample_plans/unit-eu/corporate.yaml" in section
+    assert 'tr class="context"' in section
+    # the matrix and the SWOT tag context content as such, too
+    matrix = marked[marked.index('id="p1-matrix"') : marked.index('id="p1-cascade"')]
+    assert 'title="written in sample_plans/unit-eu/corporate.yaml, a context file' in matrix
+    swot = marked[marked.index('id="p1-swot"') : marked.index('id="p1-budget"')]
+    assert '<span class="tag">context</span>' in swot

@@ -227,7 +227,7 @@ def _good(name: str) -> str:
 
 
 # A JSON plan as `json.dumps` writes it: the rocket is a surrogate pair escape, `\ud83d\ude80`.
-GOOD_B_DATA = _plan_data() | {"plan": {"id": "good-b"}}
+GOOD_B_DATA = _plan_data() | {"plan": {"id": "good-b", "period": _plan_data()["plan"]["period"]}}
 GOOD_B_DATA["actions"][0]["title"] = "Launch \U0001f680"
 del GOOD_B_DATA["actions"][0]["owner"]
 GOOD_B = json.dumps(GOOD_B_DATA, indent=2, default=str)

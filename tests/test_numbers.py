@@ -215,10 +215,10 @@ def test_a_defect_of_ours_on_one_plan_does_not_hide_the_others(
 
     real = audit_module.build_facts
 
-    def broken(plan, provenance=None):  # type: ignore[no-untyped-def]
+    def broken(plan, *rest):  # type: ignore[no-untyped-def]
         if plan.plan.id == "nums":
             raise ZeroDivisionError("a bug")
-        return real(plan, provenance)
+        return real(plan, *rest)
 
     (tmp_path / "a.yaml").write_text(SMALL_PLAN.format(**NOTATIONS["plain"]))
     (tmp_path / "b.yaml").write_text(

@@ -32,5 +32,6 @@ def test_builtin_rules_ship_with_the_package():
     (CI installs it non-editable, so this runs against the wheel's contents)."""
     from strataudit.rulefile import builtin_rules_dir
 
-    assert len(list(builtin_rules_dir().glob("*/*.yaml"))) == len(RULESET) >= 51
+    assert len(list(builtin_rules_dir().glob("*/*.yaml"))) == 55
+    assert len(RULESET) == 55
     assert all(r.builtin and r.file.startswith("rules/") for r in RULESET)

@@ -30,7 +30,7 @@ def test_generated_docs_are_fresh():
 def test_builtin_rules_test_passes(run_cli):
     result = run_cli("rules", "test")
     assert result.returncode == 0, result.stdout
-    assert "50 rules behaved, 0 misbehaved" in result.stdout
+    assert "55 rules behaved, 0 misbehaved" in result.stdout
 
 
 def test_user_pack_runs_with_no_python(run_cli, tmp_path):
@@ -108,7 +108,7 @@ def test_rules_show_and_list(run_cli):
         assert section in shown
     assert "drive more specific marketing strategies" in shown
     listed = json.loads(run_cli("rules", "list", "--format", "json").stdout)
-    assert len(listed) == 50 and {"id", "severity", "category", "title"} <= set(listed[0])
+    assert len(listed) == 55 and {"id", "severity", "category", "title"} <= set(listed[0])
     assert run_cli("rules", "show", "NOPE001").returncode == 2
 
 

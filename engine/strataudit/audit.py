@@ -10,6 +10,7 @@ import gc
 import os
 import re
 import signal
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -42,8 +43,9 @@ class Target:
 class Auditor:
     """Compiles a rule set once, then audits plans one after another on one engine."""
 
-    def __init__(self, ruleset: RuleSet) -> None:
+    def __init__(self, ruleset: RuleSet, placeholders: frozenset[str] = frozenset()) -> None:
         self.ruleset = ruleset
+        self.placeholders = placeholders  # the config's, besides facts.PLACEHOLDERS
         try:
             self.program = compile_rules(list(ruleset))
         except GrammarError as exc:  # a rule set the engine cannot hold: the packs' to fix
@@ -60,7 +62,7 @@ class Auditor:
     def findings(self, loaded: LoadedPlan) -> list[Finding]:
         """The findings of a loaded plan (facts, one engine run, findings)."""
         assert loaded.plan.plan is not None
-        base = build_facts(loaded.plan, loaded.provenance)
+        base = build_facts(loaded.plan, self.placeholders, loaded.provenance)
         matches = self.engine.run_isolated(base.for_engine(), trigger=base.trigger)
         return build_findings(matches, self.ruleset, base, loaded.locator, loaded.plan.plan.id)
 
@@ -68,7 +70,13 @@ class Auditor:
         """One plan; whatever goes wrong with it, even a defect of ours, is that plan's error.
 
         Input errors and engine failures are handled below; anything else (a bug) becomes an
-        "internal error" for this plan only, so one plan never hides the others of a batch."""
+        "internal error" for this plan only, so one plan never hides the others of a batch.
+        The result carries the wall-clock time the audit took (`PlanResult.duration`)."""
+        started = time.perf_counter()
+        result = self._audit_guarded(target)
+        return replace(result, duration=time.perf_counter() - started)
+
+    def _audit_guarded(self, target: Target) -> PlanResult:
         try:
             return self._audit_paused(target)
         except MemoryError:
@@ -103,7 +111,13 @@ class Auditor:
         try:
             loaded = load_plan(target.path, target.display, target.text)
         except InputError as exc:
-            return PlanResult(target.display, None, error=exc.problem, sources=named)
+            return PlanResult(
+                target.display,
+                None,
+                error=exc.problem,
+                more_errors=exc.problems[1:],
+                sources=named,
+            )
         assert loaded.plan.plan is not None
         plan_id = loaded.plan.plan.id
         sources = tuple(os.path.realpath(d.path) for d in loaded.documents if d.path)
@@ -136,19 +150,82 @@ class Discovery:
     files: set[str] = field(default_factory=set)  # every file looked at (real paths)
 
 
-def discover(paths: list[str], stdin_text: str | None = None) -> Discovery:
-    """Files named are plans; directories yield their plans that no other file includes."""
+@dataclass
+class _Candidate:
+    """A file to classify: found under a folder, or named (named files must be plans)."""
+
+    path: Path
+    named: bool
+    kind: str = "plan"  # plan | fragment (no `plan` section) | other (no `strataudit` key)
+
+
+STDIN_NAME = "<stdin>"  # the display name of standard input when none is given
+
+
+def discover(
+    paths: list[str],
+    stdin_text: str | None = None,
+    skip_non_plans: bool = False,
+    stdin_name: str | None = None,
+    stdin_error: InputProblem | None = None,
+) -> Discovery:
+    """The plans that `paths` name, each audited once, with what it includes.
+
+    Files named together behave like the files of a folder: a file that another plan of the
+    set includes is audited only through it, never alone. A named file is otherwise audited
+    (so one that is not a plan is an input error saying so), unless `skip_non_plans` (the
+    pre-commit hook, which passes every changed YAML and JSON file): then a named file with no
+    top-level `strataudit` key, or a fragment (no `plan` section) that no plan of the set
+    includes, is skipped (listed in `skipped`; the CLI notes it). `stdin_name` is standard
+    input's display name (`--stdin-filename`); `stdin_error` why it could not be read: that
+    target's error, the others are still audited."""
     found = Discovery()
+    candidates: list[_Candidate | Target] = []
+    seen: set[str] = set()
     for raw in paths:
         if raw == "-":
-            found.targets.append(Target(None, "<stdin>", stdin_text or ""))
+            if stdin_error is not None:
+                found.errors.append(stdin_error)
+            else:
+                candidates.append(Target(None, stdin_name or STDIN_NAME, stdin_text or ""))
             continue
         path = Path(raw)
-        if path.is_dir():
-            _discover_dir(path, found)
-        else:
-            found.targets.append(Target(path, display_name(path)))
+        listed = _plan_files(path, found) if path.is_dir() else iter((path,))
+        for file in listed:
+            real = os.path.realpath(file)
+            if real not in seen:  # named twice, or named and under a folder: audited once
+                seen.add(real)
+                candidates.append(_Candidate(file, named=not path.is_dir()))
+    included: set[str] = set()
+    alone = len(candidates) == 1  # one named plan: nothing else can include it
+    for item in candidates:
+        if isinstance(item, _Candidate) and (skip_non_plans or not alone or not item.named):
+            _classify(item, included, found, thorough=skip_non_plans)
+    for item in candidates:
+        if isinstance(item, Target):
+            found.targets.append(item)
+            continue
+        if os.path.realpath(item.path) in included:
+            continue  # audited through the plan that includes it
+        fate = _fate(item, skip_non_plans)
+        if fate == "audit":
+            found.targets.append(Target(item.path, display_name(item.path)))
+        elif fate == "skip":
+            found.skipped.append(display_name(item.path))
     return found
+
+
+def _fate(item: _Candidate, skip_non_plans: bool) -> str:
+    """`audit`, `skip` (listed as skipped) or `drop` (its read error is already reported).
+
+    A folder's fragment that nothing includes is audited as a plan of its own, so that its
+    missing `plan` section is reported; a named file that cannot be read is audited, so that
+    its audit says why."""
+    if item.kind == "plan":
+        return "audit"
+    if not item.named:
+        return {"fragment": "audit", "other": "skip", "error": "drop"}[item.kind]
+    return "audit" if item.kind == "error" or not skip_non_plans else "skip"
 
 
 def _plan_files(directory: Path, found: Discovery) -> Iterator[Path]:
@@ -179,50 +256,53 @@ _TOP_KEY = re.compile(r"^strataudit[ \t]*:", re.MULTILINE)
 _NO_INCLUDE = re.compile(r"^include[ \t]*:[ \t]*(\[[ \t]*\]|~|null)[ \t]*(#.*)?$", re.MULTILINE)
 
 
-def _discover_dir(directory: Path, found: Discovery) -> None:
-    """Plans are files with a top-level `strataudit` key; included files are not audited alone.
+def _classify(item: _Candidate, included: set[str], found: Discovery, thorough: bool) -> None:
+    """Whether `item` is a plan, a fragment or another file, and which files it includes.
 
     A YAML file with `strataudit:` at the start of a line, and no word `include` but in a
     top-level `include: []`, is a plan that includes nothing: it is not parsed twice (it is
-    parsed when audited). Anything less plain is parsed here."""
-    plans: list[Path] = []
-    included: set[str] = set()
-    for path in _plan_files(directory, found):
-        found.files.add(os.path.realpath(path))
-        exhausted = False
-        try:
-            _look_at(path, plans, included, found)
-        except InputError as exc:  # a special file, a link loop, bad bytes: refused unopened
+    parsed when audited), unless `thorough` asks whether it has a `plan` section. Anything
+    less plain is parsed here. A named file that cannot be read is left to its audit, which
+    reports why; under a folder, the error is reported here."""
+    found.files.add(os.path.realpath(item.path))
+    exhausted = False
+    try:
+        item.kind = _look_at(item.path, included, thorough, item.named)
+    except InputError as exc:  # a special file, a link loop, bad bytes: refused unopened
+        item.kind = "error"
+        if not item.named:
             found.errors.append(exc.problem)
-        except MemoryError:
-            exhausted = True  # reported once the exception, and the data it holds, are freed
-        if exhausted:
-            found.errors.append(_too_large(path))
-    for path in plans:
-        if os.path.realpath(path) not in included:
-            found.targets.append(Target(path, display_name(path)))
+    except MemoryError:
+        exhausted = True  # reported once the exception, and the data it holds, are freed
+    if exhausted:
+        item.kind = "error"
+        if not item.named:
+            found.errors.append(_too_large(item.path))
 
 
-def _look_at(path: Path, plans: list[Path], included: set[str], found: Discovery) -> None:
-    """Whether `path` is a plan (appended to `plans`), and which files it includes."""
+def _look_at(path: Path, included: set[str], thorough: bool, named: bool) -> str:
+    """`plan`, `fragment` or `other`; adds the files `path` includes to `included`.
+
+    A named file is audited whatever it is (unless `thorough`): only its includes matter
+    here, so one without the word `include` is not parsed (it is parsed when audited)."""
     text = read_text(path, display_name(path))
     if "strataudit" not in text:
-        found.skipped.append(display_name(path))
-        return
+        return "other"
+    if named and not thorough and "include" not in text:
+        return "plan"
     if (
-        not path.name.endswith(".json")
+        not thorough
+        and not path.name.endswith(".json")
         and _TOP_KEY.search(text)
         and text.count("include") == len(_NO_INCLUDE.findall(text))
     ):
-        plans.append(path)
-        return
+        return "plan"
     data = load_document(path, display_name(path), text).data
     if not isinstance(data, dict) or "strataudit" not in data:
-        found.skipped.append(display_name(path))
-        return
-    plans.append(path)
+        return "other"
     for _where, name, _context in include_entries(data):  # the others: the plan's error
         included.add(os.path.realpath(path.parent / name))
+    return "plan" if "plan" in data else "fragment"
 
 
 def _too_large(path: Path) -> InputProblem:
@@ -242,18 +322,20 @@ def audit_targets(
     done: Callable[[int], object] | None = None,
     keep_plans: bool = True,
     auditor: Auditor | None = None,
+    placeholders: frozenset[str] = frozenset(),
 ) -> list[PlanResult]:
     """Audit every target, in order; with jobs > 1, in that many processes (a durable-rules
     Host is not thread-safe, so parallel audits get a process, and an engine, each).
     `done(1)` is called after each plan (a progress bar). Workers send the plan models back
     only when `keep_plans` (the HTML report draws them): pickling them cost more than the audit.
     `auditor`: an engine compiled from `ruleset` before, for a run in this process.
+    `placeholders`: the config's values that count as missing (for the auditors made here).
 
     An interrupt (KeyboardInterrupt, or the CLI's SIGTERM exception) stops the workers at once
     and goes on: the run ends without a report, never with a partial one."""
     results: list[PlanResult] = []
     if jobs <= 1 or len(targets) < 2:
-        auditor = auditor or Auditor(ruleset)
+        auditor = auditor or Auditor(ruleset, placeholders)
         for target in targets:
             results.append(auditor.audit(target))
             if done:
@@ -262,7 +344,9 @@ def audit_targets(
     from concurrent.futures import ProcessPoolExecutor
 
     size = max(1, min(32, len(targets) // (jobs * 8)))
-    pool = ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(ruleset, keep_plans))
+    pool = ProcessPoolExecutor(
+        jobs, initializer=_init_worker, initargs=(ruleset, keep_plans, placeholders)
+    )
     try:
         chunks = [targets[i : i + size] for i in range(0, len(targets), size)]
         for future in [pool.submit(_audit_chunk, chunk) for chunk in chunks]:
@@ -287,13 +371,13 @@ _WORKER: Auditor | None = None
 _KEEP_PLANS = True
 
 
-def _init_worker(ruleset: RuleSet, keep_plans: bool) -> None:
+def _init_worker(ruleset: RuleSet, keep_plans: bool, placeholders: frozenset[str]) -> None:
     """A worker ends at SIGTERM (the parent's handler would report it as a task's error) and
     leaves Ctrl-C to the parent, which stops it."""
     global _WORKER, _KEEP_PLANS
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _WORKER = Auditor(ruleset)
+    _WORKER = Auditor(ruleset, placeholders)
     _KEEP_PLANS = keep_plans
 
 

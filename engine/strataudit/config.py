@@ -23,6 +23,7 @@ from pydantic import (
 from strataudit.errors import input_error
 from strataudit.results import Waiver
 from strataudit.source import Document, load_document
+from strataudit.suppress import glob_problem
 from strataudit.validation import translate
 
 CONFIG_NAME = "strataudit.yaml"
@@ -71,6 +72,7 @@ class ConfigSpec(BaseModel):
     ignore: list[str] = Field(default_factory=list)
     rules: list[str] = Field(default_factory=list)
     waivers: list[WaiverSpec] = Field(default_factory=list)
+    placeholders: list[NonBlank] = Field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,8 @@ class Config:
     ignore: tuple[str, ...] = ()
     packs: tuple[Path, ...] = ()
     waivers: tuple[Waiver, ...] = ()
+    #: values that count as missing besides the built-in `TBD`, `n/a`... (facts.PLACEHOLDERS)
+    placeholders: tuple[str, ...] = ()
     lines: dict[str, tuple[int, int]] = field(default_factory=dict)  # where each id was named
 
     def names(self) -> list[str]:
@@ -141,6 +145,7 @@ def load_config(path: Path | None, display: str | None = None) -> Config:
         ignore=tuple(spec.ignore),
         packs=tuple(base / p for p in spec.rules),
         waivers=waivers,
+        placeholders=tuple(spec.placeholders),
         lines=lines,
     )
 
@@ -159,6 +164,16 @@ def _waiver(spec: WaiverSpec, index: int, doc: Document) -> Waiver:
             mark.column,
             "a waiver names an `entity` or a `path`, not both",
             "keep the one that identifies the finding",
+        )
+    problem = glob_problem(spec.files) if spec.files else None
+    if problem:
+        where = doc.mark_of(("waivers", index, "files"))
+        raise input_error(
+            doc.file,
+            where.line,
+            where.column,
+            problem,
+            "write fewer `{a,b}` alternatives, or several waivers",
         )
     return Waiver(
         rule=spec.rule.upper(),

@@ -26,6 +26,7 @@ Each defence below answers an engine hazard of docs/architecture.md:
 
 from __future__ import annotations
 
+import contextlib
 import faulthandler
 import functools
 import json
@@ -471,13 +472,24 @@ class Engine:
         if not hasattr(os, "fork"):
             return self.run(facts, trigger)
         read_fd, write_fd = os.pipe()
-        pid = os.fork()
+        # Interrupts wait until the child is known and the cleanup below is armed: one arriving
+        # between fork and `try` would leave the child running on its own.
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, _INTERRUPTS)
+        try:
+            pid = os.fork()
+        except BaseException:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+            os.close(read_fd)
+            os.close(write_fd)
+            raise
         if pid == 0:  # the child: answer through the pipe, then leave without any cleanup
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
             os.close(read_fd)
             os._exit(_child(self, facts, write_fd, trigger))
-        os.close(write_fd)
         reaped = False
         try:
+            os.close(write_fd)
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a pending interrupt is raised here
             data = _read_all(read_fd, None if timeout is None else time.monotonic() + timeout)
             if data is None:
                 raise EngineCrash(f"the rule engine ran past the time limit of {timeout:g} s")
@@ -485,9 +497,8 @@ class Engine:
             reaped = True
         finally:
             os.close(read_fd)
-            if not reaped:
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
+            if not reaped:  # interrupted, or past the deadline: the child must not outlive us
+                _reap(pid)
         return _answer(data, status)
 
     def _empty(self, session: _Session) -> None:
@@ -558,6 +569,7 @@ class Engine:
         return len(self._retired) + (self._dirty is not None)
 
 
+_INTERRUPTS = {signal.SIGINT, signal.SIGTERM}
 _CHILD_INTERRUPTED = 130  # the child's exit code when it was interrupted (as a shell reports)
 _ERRORS: dict[str, type[EngineError]] = {
     cls.__name__: cls for cls in (EngineError, EngineCrash, DerivationLimit)
@@ -591,6 +603,15 @@ def _child(
         return _CHILD_INTERRUPTED
     except BaseException:
         return 70  # EX_SOFTWARE: the parent reports it as a crash
+
+
+def _reap(pid: int) -> None:
+    """Kill and reap a child that may already be gone: an interrupt can arrive just after
+    `waitpid` returned (Python runs signal handlers then), so the child may be reaped already."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)
 
 
 def _read_all(fd: int, deadline: float | None) -> bytes | None:

@@ -2,9 +2,9 @@
 
 Every entity becomes one fact; every reference (an id in a list or a single-id field) becomes
 one `link` fact, because the engine cannot match inside lists (docs/architecture.md). A field
-that is missing (absent, null, blank, empty) is left out of the fact, so rules test it with
-`missing: true`. Values that need arithmetic or normalisation (sums, counts, normalised text,
-a goal's gain) are derived here once; every decision stays in the rules.
+that is missing (absent, null, blank, empty, or a placeholder such as `TBD`) is left out of the
+fact, so rules test it with `missing: true`. Values that need arithmetic or normalisation (sums,
+counts, normalised text, a goal's gain) are derived here once; every decision stays in the rules.
 
 Facts carry `key` (the plan id), never `id` or `sid`: those are the engine's own.
 """
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from strataudit.loader import IdStep, PlanPath, Provenance, ValueStep, render_path
-from strataudit.model import Goal, Plan
+from strataudit.model import PLACEHOLDERS, Goal, Plan, placeholder_key
 
 Fact = dict[str, Any]
 # Shown in messages and locations, never matched: kept out of the engine (a third of the bytes
@@ -47,6 +47,7 @@ FACT_KINDS: dict[str, tuple[str, dict[str, str]]] = {
             "level": "full (default) or corporate: what the file is audited as",
             "currency": "plan.currency, trimmed and upper-cased (`eur` is EUR)",
             "products": "count of products",
+            "segment_budget": "sum of the segments' budgets, when any segment has one",
             "top_cost": "budgets of units with no (or a dangling) "
             "parent plus actions with no (or a dangling) unit",
         },
@@ -104,6 +105,11 @@ FACT_KINDS: dict[str, tuple[str, dict[str, str]]] = {
             "deadline": "YYYYMMDD",
             "owner": "text",
             "gain": "target minus baseline, when both are given",
+            "aggregate": "sum, when a corporate goal says its metric adds up",
+            "rollup": "for a goal with aggregate sum and a target: the sum of the targets of "
+            "the unit goals that support it directly with the same metric (case and spacing "
+            "aside), when any has one",
+            "rollup_gap": "target minus rollup, when both are given",
         },
     ),
     "unit": (
@@ -164,6 +170,7 @@ FACT_KINDS: dict[str, tuple[str, dict[str, str]]] = {
             "(0-based): the same whatever order the plan lists products in",
             "positioning_statement": "text",
             "pricing": "true when pricing is given",
+            "price": "number (pricing.price)",
             "price_currency": "the currency of the file that wrote pricing.price",
             "go_to_market": "text",
         },
@@ -229,20 +236,29 @@ EXPECTS = {
     "tier": "tier",
     "function": "function",
 }
+# The fact kinds a reference that expects a kind may name (the kind itself unless listed).
+EXPECTED_FACTS: dict[str, tuple[str, ...]] = {
+    "swot": ("strength", "weakness", "opportunity", "threat"),
+    "function": (),
+}
 
 
 def _day(value: datetime.date | None) -> int | None:
     return value.year * 10000 + value.month * 100 + value.day if value else None
 
 
-def _present(value: Any) -> bool:
+def _present(value: Any, placeholders: frozenset[str] = frozenset()) -> bool:
     if value is None:
         return False
     if isinstance(value, str):
-        return bool(value.strip())
+        return bool(value.strip()) and placeholder_key(value) not in placeholders
     if isinstance(value, (list, dict)):
         return bool(value)
     return True
+
+
+# Fields that name an entity, never a value a placeholder could stand in for.
+_NAMES = frozenset({"key", "src", "dst"})
 
 
 class FactError(ValueError):
@@ -271,6 +287,7 @@ class FactBase:
     facts: list[Fact] = field(default_factory=list)
     steps: dict[str, PlanPath] = field(default_factory=dict)  # fact id -> plan path steps
     by_id: dict[str, Fact] = field(default_factory=dict)
+    placeholders: frozenset[str] = PLACEHOLDERS  # values that count as missing
     provenance: Provenance = field(default_factory=Provenance)
     #: the trigger's fields (asserted after every fact; each check's first pattern tests it)
     trigger: dict[str, Any] = field(default_factory=dict)
@@ -286,6 +303,10 @@ class FactBase:
             render_path(steps[:n]) in context for n in range(1, len(steps) + 1)
         )
 
+    def present(self, value: Any) -> bool:
+        """Written, and not blank, empty or a placeholder."""
+        return _present(value, self.placeholders)
+
     def for_engine(self) -> list[Fact]:
         """The facts as the engine gets them: without the display-only fields."""
         return [{k: v for k, v in f.items() if k not in DISPLAY_FIELDS} for f in self.facts]
@@ -293,7 +314,7 @@ class FactBase:
     def add(self, fact_type: str, steps: PlanPath, **fields: Any) -> Fact:
         fact: Fact = {"type": fact_type}
         for name, value in fields.items():
-            if _present(value):
+            if _present(value, frozenset() if name in _NAMES else self.placeholders):
                 fact[name] = value
         if self._context(steps):
             fact["context"] = True
@@ -318,10 +339,11 @@ class FactBase:
         if ids is None:
             return
         single = isinstance(ids, str)
+        if single and not self.present(ids):
+            return  # a single-id field left blank or `TBD`: missing, as any other field
         values: list[str] = [ids] if isinstance(ids, str) else list(ids)
         for dst in values:
-            if not _present(dst):
-                continue
+            # A blank entry inside a list is a reference to nothing (CON001 reports it).
             steps = (*src_steps, field_name) if single else (*src_steps, field_name, ValueStep(dst))
             fact = self.add(
                 "link",
@@ -336,11 +358,15 @@ class FactBase:
                 expects_label=EXPECTS[expects],
                 **extra,
             )
+            fact["dst"] = dst
             fact["path"] = render_path((*src_steps, field_name))
 
 
-def build_facts(plan: Plan, provenance: Provenance | None = None) -> FactBase:
+def build_facts(
+    plan: Plan, placeholders: frozenset[str] = frozenset(), provenance: Provenance | None = None
+) -> FactBase:
     """Every fact of the plan, in plan order (the engine's answers do not depend on it).
+    `placeholders`: values that count as missing besides `PLACEHOLDERS` (the config's).
     `provenance` (the loader's) says what is context and which file's currency each amount
     is in; without it, nothing is context and every amount is in the plan's currency."""
     header = plan.plan
@@ -348,7 +374,11 @@ def build_facts(plan: Plan, provenance: Provenance | None = None) -> FactBase:
     if provenance is None:
         currency = header.currency.strip().upper() if header.currency else None
         provenance = Provenance(currency=currency or None)
-    base = FactBase(provenance=provenance, trigger={"level": header.level or "full"})
+    base = FactBase(
+        placeholders=PLACEHOLDERS | {placeholder_key(p) for p in placeholders},
+        provenance=provenance,
+        trigger={"level": header.level or "full"},
+    )
     unit_ids = {u.id for u in plan.units or []}
     actions = plan.actions or []
     products = plan.products or []
@@ -373,6 +403,7 @@ def build_facts(plan: Plan, provenance: Provenance | None = None) -> FactBase:
         period_end=_day(period.end) if period else None,
         products=len(products),
         top_cost=top_cost(),
+        segment_budget=_sum(s.budget for s in plan.segments or []),
     )
     _sections(base, plan)
     _goals(base, plan)
@@ -418,7 +449,7 @@ def build_facts(plan: Plan, provenance: Provenance | None = None) -> FactBase:
 
 def _sections(base: FactBase, plan: Plan) -> None:
     corp = plan.corporate
-    if corp is not None and _present(corp.model_dump(exclude_defaults=True)):
+    if corp is not None and base.present(corp.model_dump(exclude_defaults=True)):
         base.add(
             "corporate",
             ("corporate",),
@@ -431,7 +462,7 @@ def _sections(base: FactBase, plan: Plan) -> None:
             goals=len(corp.goals or []),
         )
     ms = plan.market_strategy
-    if ms is not None and _present(ms.model_dump(exclude_defaults=True)):
+    if ms is not None and base.present(ms.model_dump(exclude_defaults=True)):
         base.add(
             "market_strategy",
             ("market_strategy",),
@@ -450,7 +481,7 @@ def _sections(base: FactBase, plan: Plan) -> None:
             portfolio=len(ms.portfolio or []) or None,
         )
     ps = plan.product_strategy
-    if ps is not None and _present(ps.model_dump(exclude_defaults=True)):
+    if ps is not None and base.present(ps.model_dump(exclude_defaults=True)):
         steps: PlanPath = ("product_strategy",)
         base.add(
             "product_strategy",
@@ -473,7 +504,41 @@ def _sections(base: FactBase, plan: Plan) -> None:
         )
 
 
-def _goal(base: FactBase, goal: Goal, steps: PlanPath, level: str, unit: str | None) -> None:
+def _sum(values: Iterable[float | None]) -> float | int | None:
+    """The sum of the amounts given; None when none is (nothing to compare)."""
+    given = [v for v in values if v is not None]
+    return _number(math.fsum(given)) if given else None
+
+
+def _rollups(base: FactBase, plan: Plan) -> dict[str, float | int | None]:
+    """Corporate goal id -> the sum of its direct unit supporters' targets, same metric.
+
+    Only for goals that say their metric adds up (`aggregate: sum`): percentages and ratios
+    do not, so nothing is guessed without it."""
+    corporate = (plan.corporate.goals or []) if plan.corporate else []
+    summed = {g.id: g for g in corporate if g.aggregate == "sum" and base.present(g.metric)}
+    targets: dict[str, list[float | None]] = {key: [] for key in summed}
+    for unit in plan.units or []:
+        for goal in unit.goals or []:
+            if goal.target is None or not base.present(goal.metric):
+                continue
+            for key in dict.fromkeys(goal.supports or []):
+                up = summed.get(key)
+                if up is not None and normalise_text(up.metric or "") == normalise_text(
+                    goal.metric or ""
+                ):
+                    targets[key].append(goal.target)
+    return {key: _sum(values) for key, values in targets.items()}
+
+
+def _goal(
+    base: FactBase,
+    goal: Goal,
+    steps: PlanPath,
+    level: str,
+    unit: str | None,
+    rollup: float | int | None = None,
+) -> None:
     gain = None
     if goal.target is not None and goal.baseline is not None:
         gain = _number(goal.target - goal.baseline)
@@ -491,6 +556,11 @@ def _goal(base: FactBase, goal: Goal, steps: PlanPath, level: str, unit: str | N
         deadline=_day(goal.deadline),
         owner=goal.owner,
         gain=gain,
+        aggregate=goal.aggregate,
+        rollup=rollup,
+        rollup_gap=_number(goal.target - rollup)
+        if goal.target is not None and rollup is not None
+        else None,
     )
     base.link(
         "goal",
@@ -515,8 +585,10 @@ def _goal(base: FactBase, goal: Goal, steps: PlanPath, level: str, unit: str | N
 
 
 def _goals(base: FactBase, plan: Plan) -> None:
+    rollups = _rollups(base, plan)
     for goal in (plan.corporate.goals or []) if plan.corporate else []:
-        _goal(base, goal, ("corporate", "goals", IdStep(goal.id)), "corporate", None)
+        steps: PlanPath = ("corporate", "goals", IdStep(goal.id))
+        _goal(base, goal, steps, "corporate", None, rollups.get(goal.id))
     for unit in plan.units or []:
         for goal in unit.goals or []:
             _goal(base, goal, ("units", IdStep(unit.id), "goals", IdStep(goal.id)), "unit", unit.id)
@@ -596,15 +668,16 @@ def _products(base: FactBase, products: list[Any]) -> None:
             unit=p.unit,
             value_proposition=p.value_proposition,
             value_norm=normalise_text(p.value_proposition)
-            if _present(p.value_proposition)
+            if base.present(p.value_proposition)
             else None,
             index=index,
             rank=ranks[p.id],
             positioning_statement=pos.statement if pos else None,
             pricing=True
             if p.pricing is not None
-            and any(_present(v) for v in (p.pricing.model, p.pricing.price, p.pricing.per))
+            and any(base.present(v) for v in (p.pricing.model, p.pricing.price, p.pricing.per))
             else None,
+            price=_number(p.pricing.price) if p.pricing else None,
             go_to_market=p.go_to_market,
             price_currency=base.currency(
                 (*steps, "pricing", "price"), p.pricing.price if p.pricing else None

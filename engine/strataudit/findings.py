@@ -2,7 +2,11 @@
 
 A per-entity rule gives one finding per entity (per `detail`, for rules like CON001 that report
 each bad id); matches of several cases or several joined facts on that entity merge into it,
-listing their items. This is presentation of what the engine decided, never a decision.
+listing their items. This is presentation of what the engine decided, never a decision:
+messages and remediations are templates filled from the matched facts (so a remediation names
+the finding's own ids and what it lacks), a reference that names nothing suggests the id it
+probably meant, and a finding that follows from such a reference names it as its cause
+(`references.py`).
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from typing import Any
 from strataudit.contract import FID, Match, binding
 from strataudit.facts import FactBase
 from strataudit.loader import IdStep, Locator, PlanPath
-from strataudit.results import Finding, Waiver
+from strataudit.references import Causes, Dangling, PlanIds
+from strataudit.results import Cause, Finding, Waiver
 from strataudit.rulefile import Rule, RuleSet
 
 __all__ = ["Finding", "Waiver", "build_findings", "fingerprint", "render"]
@@ -125,15 +130,55 @@ def build_findings(
     for entry in pending.values():
         if entry.rule.spec.item and not any(c.label for c in entry.rule.cases()):
             entry.items.sort()  # joined facts, not cases: plan order must not show through
+    ids = PlanIds(base)
     findings = [
-        _finding(p, base, locator, plan_id, ident[1], ident[2]) for ident, p in pending.items()
+        _finding(p, base, ids, locator, plan_id, ident[1], ident[2]) for ident, p in pending.items()
     ]
-    return sorted(findings, key=Finding.sort_key)
+    return sorted(_with_causes(findings, pending, ids), key=Finding.sort_key)
+
+
+def _link_subject(p: _Pending) -> dict[str, Any] | None:
+    subject = p.facts.get(binding("subject"), {})
+    return subject if subject.get("type") == "link" else None
+
+
+def _with_causes(
+    findings: list[Finding], pending: dict[Any, _Pending], ids: PlanIds
+) -> list[Finding]:
+    """Each finding that follows from a dangling reference, with that reference as its cause.
+
+    The dangling references are the findings on a link whose id names nothing of its kind
+    (CON001's): not a decision, only which findings to name as causes."""
+    dangling: list[tuple[Finding, Dangling]] = []
+    for finding, p in zip(findings, pending.values(), strict=True):
+        link = _link_subject(p)
+        if link is not None and not ids.names_something(link):
+            dangling.append((finding, Dangling(link, ids.suggestion(link)[0])))
+    if not dangling:
+        return findings
+    dangling.sort(key=lambda d: d[0].sort_key())
+    by_link = {id(d.link): f for f, d in dangling}
+    index = Causes(d for _, d in dangling)
+    out: list[Finding] = []
+    for finding, p in zip(findings, pending.values(), strict=True):
+        ref = None if _link_subject(p) else index.of(p.rule, finding.entity)
+        if ref is None:
+            out.append(finding)
+            continue
+        cause = by_link[id(ref.link)]
+        out.append(
+            replace(
+                finding,
+                caused_by=Cause(cause.fingerprint, cause.rule, cause.entity, cause.detail),
+            )
+        )
+    return out
 
 
 def _finding(
     p: _Pending,
     base: FactBase,
+    ids: PlanIds,
     locator: Locator,
     plan_id: str,
     entity: str | None,
@@ -154,8 +199,13 @@ def _finding(
         at = case.at or spec.at or ["plan"]
         written = next((c for c in map(_steps, at) if locator.exists(c)), ("plan",))
         location = replace(locator.locate(written), path=at[0])
-    items = ", ".join(p.items)
-    message = render(spec.message, p.facts, {"items": items, "detail": detail or ""})
+    link = _link_subject(p)
+    extra = {
+        "items": ", ".join(p.items),
+        "detail": detail or "",
+        "suggestion": ids.suggestion(link)[1] if link is not None else "",
+    }
+    message = render(spec.message, p.facts, extra)
     return Finding(
         rule=spec.id,
         severity=p.rule.severity,
@@ -165,7 +215,7 @@ def _finding(
         entity=entity,
         fingerprint=fingerprint(spec.id, plan_id, entity, location.path, detail),
         rationale=spec.rationale.strip(),
-        remediation=spec.remediation.strip(),
+        remediation=render(spec.remediation.strip(), p.facts, extra),
         source=spec.source,
         title=spec.title,
         plan_id=plan_id,

@@ -436,12 +436,18 @@ def _validate(doc: Document, included: bool, may_lack_labels: bool) -> Plan | No
     try:
         return Plan.model_validate(data)
     except ValidationError as exc:
-        if may_lack_labels and all(
-            e["type"] == "missing" and e["loc"][-1] != "id" and e["loc"][0] != "strataudit"
-            for e in exc.errors()
-        ):
+        if may_lack_labels and all(_may_come_from_another_file(e) for e in exc.errors()):
             return None  # another file may give it: checked on the merged plan
-        raise translate(exc, doc, Plan, plan_path_of) from None
+        # The file's own mistakes, without the labels another file may still give.
+        skip = _may_come_from_another_file if may_lack_labels else None
+        raise translate(exc, doc, Plan, plan_path_of, skip=skip) from None
+
+
+def _may_come_from_another_file(error: Any) -> bool:
+    """A missing label (not an id, not the version): another file of the plan may write it."""
+    return bool(
+        error["type"] == "missing" and error["loc"][-1] != "id" and error["loc"][0] != "strataudit"
+    )
 
 
 def plan_path_of(data: Any, raw: tuple[PathStep, ...]) -> str:

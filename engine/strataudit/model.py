@@ -19,10 +19,33 @@ from pydantic import (
     Field,
     Strict,
     StrictBool,
+    WithJsonSchema,
     model_validator,
 )
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+PLACEHOLDERS = frozenset(
+    {
+        *("tbd", "tbc", "tba", "n/a", "na", "-", "--", "?", "??", "..."),
+        *("todo", "owner", "xxx", "none", "unknown"),
+    }
+)
+"""Values that stand for "not written yet": missing, as the format defines it, wherever the
+catalogue says "missing" (case-insensitive; `placeholders:` in `strataudit.yaml` adds to them
+for text fields; a number or a date written as one of these is missing too)."""
+
+
+def placeholder_key(text: str) -> str:
+    """How a value is compared with the placeholders: case-folded, spacing trimmed."""
+    return text.strip().casefold()
+
+
+def _not_written(value: Any) -> Any:
+    """A blank or placeholder number (`budget: TBD`) is missing, not a wrong type."""
+    if isinstance(value, str) and (not value.strip() or placeholder_key(value) in PLACEHOLDERS):
+        return None
+    return value
 
 
 def _to_date(value: Any) -> Any:
@@ -31,6 +54,8 @@ def _to_date(value: Any) -> Any:
         raise ValueError("a date is YYYY-MM-DD, without a time")
     if isinstance(value, datetime.date) or value is None:
         return value
+    if _not_written(value) is None:
+        return None  # blank or `TBD` is "missing", as the format defines it: rules report it
     if isinstance(value, str) and _DATE.match(value):
         try:
             return datetime.date.fromisoformat(value)
@@ -46,10 +71,25 @@ def _version(value: Any) -> Any:
     return value
 
 
+def _one_id(value: Any) -> Any:
+    """`supports: CG-1` is the one-element list `[CG-1]`: a single id is a list of one
+    (and a blank or placeholder one, `supports: TBD`, is missing, as anywhere in the format)."""
+    if isinstance(value, str):
+        return None if _not_written(value) is None else [value]
+    return value
+
+
 Text = Annotated[str, Strict()]
-Number = Annotated[float, Strict(), AllowInfNan(False)]
-Date = Annotated[datetime.date, BeforeValidator(_to_date)]
-Ids = list[Text]
+Number = Annotated[
+    Annotated[float, Strict(), AllowInfNan(False)] | None, BeforeValidator(_not_written)
+]
+Date = Annotated[datetime.date | None, BeforeValidator(_to_date)]  # blank: None
+Ids = Annotated[
+    list[Text] | None,  # blank or a placeholder: None
+    BeforeValidator(_one_id),
+    WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}),
+]
+Aggregate = Literal["sum"]
 Function = Literal[
     "marketing", "management", "product", "sales", "finance", "engineering", "service", "other"
 ]
@@ -192,6 +232,12 @@ class Goal(Model):
     )
     segments: Ids | None = Field(
         None, description="Ids of the segments the goal is about, if it is about some."
+    )
+    aggregate: Aggregate | None = Field(
+        None,
+        description="How the metric of a corporate goal adds up from the unit goals that "
+        "support it: `sum` (their targets with the same metric must reach its target). "
+        "Without it nothing is added up: percentages and ratios do not sum.",
     )
 
 

@@ -126,6 +126,22 @@ class State(enum.Enum):
 
 
 @dataclass(frozen=True)
+class Cause:
+    """The finding another one follows from: a reference that names nothing (CON001), whose
+    fix clears both (SWT003 on T3 because an action wrote `T03`)."""
+
+    fingerprint: str  #: the causing finding's fingerprint
+    rule: str  #: its rule, e.g. `CON001`
+    entity: str | None  #: the entity it is on (the one that wrote the bad reference)
+    detail: str | None = None  #: its detail (the bad id)
+
+    def describe(self) -> str:
+        """`CON001 on A1 (`T03`)`: one line under the finding it causes."""
+        text = f"{self.rule} on {self.entity or '(plan)'}"
+        return f"{text} (`{self.detail}`)" if self.detail is not None else text
+
+
+@dataclass(frozen=True)
 class Finding:
     """What is wrong, where, why it matters and how to fix it."""
 
@@ -146,6 +162,7 @@ class Finding:
     waiver: Waiver | None = None  #: a live waiver covers it: reported, not counted by the gate
     baselined: bool = False  #: it is in the baseline (whether or not a waiver also covers it)
     expired_waiver: Waiver | None = None  #: a waiver that covered it has expired: it counts
+    caused_by: Cause | None = None  #: the dangling reference it follows from, if any
 
     @property
     def state(self) -> State:
@@ -163,6 +180,10 @@ class Finding:
         """Whether the gate counts this finding."""
         return self.state.counts
 
+    def describe(self) -> str:
+        """`SWT003 on T3`: the finding in a few words, for the lines that link causes."""
+        return f"{self.rule} on {self.entity or '(plan)'}"
+
     def sort_key(self) -> tuple[str, int, str, int, str]:
         """File, line, rule, column, path: the order of every report."""
         return (
@@ -172,6 +193,16 @@ class Finding:
             self.location.column,
             self.location.path,
         )
+
+
+def effects_of(findings: tuple[Finding, ...] | list[Finding]) -> dict[str, list[Finding]]:
+    """The causing finding's fingerprint -> the findings whose `caused_by` names it, in order:
+    what a report shows under a cause."""
+    out: dict[str, list[Finding]] = {}
+    for f in findings:
+        if f.caused_by is not None:
+            out.setdefault(f.caused_by.fingerprint, []).append(f)
+    return out
 
 
 @dataclass(frozen=True)
@@ -207,10 +238,97 @@ class PlanResult:
     error: InputProblem | None = None  #: why it could not be audited
     plan: LoadedPlan | None = field(default=None, compare=False, repr=False)  #: for views
     sources: tuple[str, ...] = ()  #: every file read for it (real paths): never written to
+    more_errors: tuple[InputProblem, ...] = ()  #: its other input problems, after `error`
     level: str = "full"  #: what it was audited as: its `plan.level` (`full` or `corporate`)
     #: ids of the run's rules that do not apply at that level (their rule files' `levels:`):
     #: a checklist shows them as "not applicable at this level", not as passed
     not_applicable: tuple[str, ...] = ()
+    #: the wall-clock seconds its audit took (load, facts, engine, findings), measured by
+    #: `Auditor.audit`; a measurement, not an outcome, so two results compare equal without it
+    duration: float = field(default=0.0, compare=False)
+
+    @property
+    def problems(self) -> tuple[InputProblem, ...]:
+        """Every input problem of the plan, `error` first (none when it was audited)."""
+        return (self.error, *self.more_errors) if self.error is not None else ()
+
+
+class Check(enum.Enum):
+    """What one rule that ran says about one plan: the checklist's columns.
+
+    `failed`: a finding of the rule counts; `waived`: it has findings and none counts (each is
+    waived or baselined: someone accepted it); `passed`: it applies and found nothing;
+    `not_applicable`: it ran but does not apply at this plan's level
+    (`PlanResult.not_applicable`)."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    WAIVED = "waived"
+    NOT_APPLICABLE = "not_applicable"
+
+
+@dataclass(frozen=True)
+class ChecklistRow:
+    """One category's rules on one plan, by what each said (`rules` in each column)."""
+
+    category: str  #: the catalogue section, e.g. `goals`
+    rules: dict[Check, tuple[str, ...]]  #: rule ids per column, every column present
+
+    def count(self, check: Check) -> int:
+        """How many of the category's rules are in that column."""
+        return len(self.rules[check])
+
+    @property
+    def ran(self) -> int:
+        """The category's rules that ran (all four columns)."""
+        return sum(len(ids) for ids in self.rules.values())
+
+
+@dataclass(frozen=True)
+class Checklist:
+    """What was checked on a plan and what passed: every rule that ran, once, by category."""
+
+    rows: tuple[ChecklistRow, ...]  #: by category name
+
+    @classmethod
+    def of(cls, ruleset: RuleSet, result: PlanResult) -> Checklist:
+        """Each rule of `ruleset` put in one column from `result`'s findings and states."""
+        found: dict[str, list[Finding]] = {}
+        for f in result.findings:
+            found.setdefault(f.rule, []).append(f)
+        by_category: dict[str, dict[Check, list[str]]] = {}
+        for rule in ruleset:
+            columns = by_category.setdefault(rule.category, {c: [] for c in Check})
+            mine = found.get(rule.id, [])
+            if rule.id in result.not_applicable and not mine:
+                check = Check.NOT_APPLICABLE
+            elif any(f.counts for f in mine):
+                check = Check.FAILED
+            elif mine:
+                check = Check.WAIVED
+            else:
+                check = Check.PASSED
+            columns[check].append(rule.id)
+        return cls(
+            tuple(
+                ChecklistRow(name, {c: tuple(ids) for c, ids in columns.items()})
+                for name, columns in sorted(by_category.items())
+            )
+        )
+
+    def total(self, check: Check) -> int:
+        """How many rules, over every category, are in that column."""
+        return sum(row.count(check) for row in self.rows)
+
+    @property
+    def ran(self) -> int:
+        """Every rule that ran on the plan."""
+        return sum(row.ran for row in self.rows)
+
+    def summary(self) -> str:
+        """`50 rules: 41 passed, 6 failed, 1 waived, 2 not applicable`: one line for text."""
+        parts = [f"{self.total(c)} {c.value.replace('_', ' ')}" for c in Check if self.total(c)]
+        return f"{self.ran} rule{'' if self.ran == 1 else 's'}: " + (", ".join(parts) or "none")
 
 
 @dataclass(frozen=True)
@@ -293,10 +411,19 @@ class Report:
         state = "error" if result.error is not None else "pass"
         return PlanVerdict(result.file, result.plan_id, state, ())
 
+    def new_first(self, findings: tuple[Finding, ...] | list[Finding]) -> bool:
+        """Whether a view should list `findings` new ones first: only when a baseline was
+        compared and some of them are in it (so "new" means something)."""
+        return self.baseline_file is not None and any(f.baselined for f in findings)
+
+    def checklist(self, result: PlanResult) -> Checklist:
+        """What was checked on one plan and what passed, rule by rule (`Checklist`)."""
+        return Checklist.of(self.ruleset, result)
+
     @cached_property
     def plan_errors(self) -> tuple[InputProblem, ...]:
         """The problems that stopped a plan of `results` (its suite, section or row)."""
-        return tuple(r.error for r in self.results if r.error is not None)
+        return tuple(p for r in self.results for p in r.problems)
 
     @cached_property
     def other_errors(self) -> tuple[InputProblem, ...]:

@@ -7,6 +7,7 @@ code from it, and a malformed file is an input error naming the file, line and f
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -358,9 +359,17 @@ def load_pack(directory: Path, builtin: bool = False) -> list[Rule]:
     return [load_rule_file(p, display(p), builtin) for p in files]
 
 
+@functools.cache
+def _builtin_rules() -> tuple[Rule, ...]:
+    """The built-in catalogue, read once per process: it is package data, and its rules are
+    frozen; parsing its files costs more than auditing a small plan, which a long-lived process
+    (the service's workers) pays on every run otherwise."""
+    return tuple(load_pack(builtin_rules_dir(), builtin=True))
+
+
 def load_ruleset(extra_packs: tuple[Path, ...] = ()) -> RuleSet:
     """The built-in catalogue plus user packs; an id used twice is an error."""
-    rules = load_pack(builtin_rules_dir(), builtin=True)
+    rules = list(_builtin_rules())
     seen = {r.id: r for r in rules}
     for pack in extra_packs:
         for rule in load_pack(pack):

@@ -22,7 +22,7 @@ from strataudit.gate import FAIL_LEVELS, judge
 from strataudit.loader import display_name
 from strataudit.outputs import identities, refuse_inputs, write_atomic
 from strataudit.reports import needs_plans
-from strataudit.results import Report
+from strataudit.results import InputProblem, Report, Waiver
 from strataudit.rulefile import RuleSet, check_known_ids, load_ruleset
 from strataudit.suppress import apply_baseline, apply_waivers, read_baseline, save_baseline
 
@@ -34,6 +34,9 @@ class RunOptions:
     """Everything a run takes besides its targets (the CLI's `audit` options)."""
 
     stdin_text: str | None = None  #: the text of the `-` target, already read and decoded
+    #: why standard input could not be read (empty, not UTF-8, too large): the `-` target's
+    #: error, reported beside the other targets' results
+    stdin_error: InputProblem | None = None
     packs: tuple[Path, ...] = ()  #: extra rule pack folders (after the config's)
     select: tuple[str, ...] = ()  #: rule ids or categories (comma lists allowed); overrides config
     ignore: tuple[str, ...] = ()  #: rule ids or categories to skip, besides the config's
@@ -44,8 +47,14 @@ class RunOptions:
     write_baseline: Path | None = None  #: record the findings in this baseline file
     as_of: datetime.date | None = None  #: the day waivers are judged on; None: today
     jobs: int = 1  #: audit plans in this many processes
+    #: files named that are not plans, or fragments no plan named includes, are skipped
+    #: rather than audited (the pre-commit hook passes every changed YAML and JSON file)
+    skip_non_plans: bool = False
+    stdin_name: str | None = None  #: standard input's file name in reports (`<stdin>` if None)
     formats: tuple[str, ...] = ("json",)  #: the formats the caller renders (html keeps models)
     outputs: tuple[Path, ...] = ()  #: files the caller will write: refused if the run reads them
+    #: waivers granted elsewhere (the service's record), applied after the config's
+    waivers: tuple[Waiver, ...] = ()
     #: called as `progress(done, total)` after each plan (a progress bar); never prints itself
     progress: Callable[[int, int], object] | None = field(default=None, compare=False)
 
@@ -71,7 +80,7 @@ _AUDITORS: dict[str, Auditor] = {}
 RETIRE_AT = 512  # sessions held by failed plans: a fresh engine long before the engine's 1,024
 
 
-def auditor_for(ruleset: RuleSet) -> Auditor:
+def auditor_for(ruleset: RuleSet, placeholders: frozenset[str] = frozenset()) -> Auditor:
     """The compiled engine of a rule set, reused by every run in this process with the same
     rules: compiling is cheap, but the engine never gives back the memory of a ruleset it
     holds (about 12 MiB each), so a service or a test suite making an engine per run grows.
@@ -80,10 +89,10 @@ def auditor_for(ruleset: RuleSet) -> Auditor:
         "\n".join(
             f"{r.file}\x1f{r.builtin}\x1f{r.spec.model_dump_json()}" for r in ruleset
         ).encode()
-    ).hexdigest()
+    ).hexdigest() + "".join(f"\x1f{p}" for p in sorted(placeholders))
     cached = _AUDITORS.get(key)
     if cached is None or cached.engine.live_sessions() >= RETIRE_AT:
-        _AUDITORS[key] = Auditor(ruleset)
+        _AUDITORS[key] = Auditor(ruleset, placeholders)
     return _AUDITORS[key]
 
 
@@ -112,7 +121,9 @@ def run(targets: Sequence[str | Path], options: RunOptions | None = None) -> Rep
     )
     outputs = (*options.outputs, *([options.write_baseline] if options.write_baseline else []))
     refuse_inputs(outputs, read)  # early: before the audit's time is spent
-    found = discover(names, options.stdin_text)
+    found = discover(
+        names, options.stdin_text, options.skip_non_plans, options.stdin_name, options.stdin_error
+    )
     total = len(found.targets)
     tally = [0]
 
@@ -121,16 +132,19 @@ def run(targets: Sequence[str | Path], options: RunOptions | None = None) -> Rep
         if options.progress is not None:
             options.progress(tally[0], total)
 
+    placeholders = frozenset(config.placeholders)
     results = audit_targets(
         ruleset,
         found.targets,
         options.jobs,
         done,
         needs_plans(options.formats),
-        auditor=auditor_for(ruleset) if options.jobs <= 1 or total < 2 else None,
+        auditor=auditor_for(ruleset, placeholders) if options.jobs <= 1 or total < 2 else None,
+        placeholders=placeholders,
     )
     today = options.as_of or datetime.date.today()
-    waived = apply_waivers(results, config.waivers, today, set(ruleset.by_id))
+    waivers = (*config.waivers, *options.waivers)
+    waived = apply_waivers(results, waivers, today, set(ruleset.by_id))
     results = waived.results
     read |= identities([*found.files, *(s for r in results for s in r.sources)])
     refuse_inputs(outputs, read)
@@ -141,7 +155,7 @@ def run(targets: Sequence[str | Path], options: RunOptions | None = None) -> Rep
     if options.write_baseline is not None:
         count = save_baseline(options.write_baseline, results, write_atomic)
         written = (str(options.write_baseline), count)
-    errors = (*found.errors, *(r.error for r in results if r.error is not None))
+    errors = (*found.errors, *(p for r in results for p in r.problems))
     level = FAIL_LEVELS[options.fail_on or config.fail_on or "error"]
     verdict = judge(results, level, run_errors=len(found.errors), expired=waived.expired)
     return Report(

@@ -12,13 +12,14 @@ baseline entries no finding matches are reported as resolved. How each state is 
 from __future__ import annotations
 
 import datetime
-import functools
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
+
+from wcmatch import glob as wcglob
+from wcmatch._wcparse import PatternLimitException  # raised by wcmatch.glob; not re-exported
 
 from strataudit.errors import input_error
 from strataudit.results import Finding, PlanResult, Waiver
@@ -29,7 +30,7 @@ BASELINE_VERSION = 1
 def _covers(waiver: Waiver, finding: Finding, plan_file: str) -> bool:
     if waiver.rule != finding.rule:
         return False
-    if waiver.files and not _file_matches(waiver.files, plan_file):
+    if waiver.files and not glob_matches(waiver.files, plan_file):
         return False
     if waiver.entity is not None:
         return waiver.entity == finding.entity
@@ -38,26 +39,24 @@ def _covers(waiver: Waiver, finding: Finding, plan_file: str) -> bool:
     return finding.entity is None  # no entity, no path: the rule's plan-wide finding
 
 
-def _file_matches(glob: str, file: str) -> bool:
-    """The audited plan's path as reported; `*` and `?` stay within a folder, `**` crosses."""
-    return _glob_regex(glob).fullmatch(str(PurePosixPath(file.replace("\\", "/")))) is not None
+# wcmatch, the glob library: `*` and `?` stay within a folder, `**` crosses folders (GLOBSTAR),
+# `{a,b}` is either (BRACE), `[de]` and `[!d]` are character classes, on `/` everywhere.
+GLOB_FLAGS = wcglob.GLOBSTAR | wcglob.BRACE | wcglob.FORCEUNIX
 
 
-@functools.lru_cache(maxsize=256)
-def _glob_regex(glob: str) -> re.Pattern[str]:
-    out, i = "", 0
-    while i < len(glob):
-        if glob.startswith("**/", i):
-            out, i = out + "(?:.*/)?", i + 3
-        elif glob.startswith("**", i):
-            out, i = out + ".*", i + 2
-        elif glob[i] == "*":
-            out, i = out + "[^/]*", i + 1
-        elif glob[i] == "?":
-            out, i = out + "[^/]", i + 1
-        else:
-            out, i = out + re.escape(glob[i]), i + 1
-    return re.compile(out)
+def glob_matches(glob: str, file: str) -> bool:
+    """Whether `file` (a path as reported; `\\` read as `/`) matches `glob`."""
+    path = str(PurePosixPath(file.replace("\\", "/")))
+    return bool(wcglob.globmatch(path, glob, flags=GLOB_FLAGS))
+
+
+def glob_problem(glob: str) -> str | None:
+    """Why `glob` cannot be used (a brace expansion past wcmatch's limit), or None."""
+    try:
+        wcglob.globmatch("", glob, flags=GLOB_FLAGS)
+    except PatternLimitException as exc:
+        return f"the glob `{glob}` expands to too many patterns ({exc})"
+    return None
 
 
 @dataclass(frozen=True)

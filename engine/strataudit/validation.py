@@ -14,7 +14,7 @@ from typing import Any, get_args
 from pydantic import BaseModel, ValidationError
 
 from strataudit.document import NUMBER_HINT, Document, PathStep, child, shown
-from strataudit.errors import InputError, input_error
+from strataudit.errors import MAX_PROBLEMS, InputError, InputProblem
 
 
 def _raw_loc(doc: Document, loc: tuple[Any, ...]) -> tuple[PathStep, ...]:
@@ -164,7 +164,15 @@ def _not_bool(field: str, value: Any, ctx: dict[str, Any]) -> tuple[str, str]:
 
 
 def _not_in_vocabulary(field: str, value: Any, ctx: dict[str, Any]) -> tuple[str, str]:
-    return f"`{field}` cannot be {_describe(value)}", f"use one of: {ctx.get('expected', '')}"
+    expected = ctx.get("expected", "")
+    words = re.findall(r"'([^']*)'", str(expected))
+    close = (
+        difflib.get_close_matches(value.casefold(), words, n=1, cutoff=0.6)
+        if isinstance(value, str)
+        else []
+    )
+    hint = f"did you mean `{close[0]}`? " if close else ""
+    return f"`{field}` cannot be {_describe(value)}", f"{hint}use one of: {expected}"
 
 
 def _not_list(field: str, value: Any, ctx: dict[str, Any]) -> tuple[str, str]:
@@ -242,9 +250,26 @@ def translate(
     doc: Document,
     model: type[BaseModel],
     path_of: Callable[[Any, tuple[PathStep, ...]], str] | None = None,
+    skip: Callable[[dict[str, Any]], bool] | None = None,
 ) -> InputError:
-    """The first validation error, in the user's words, with a fix (one explainer per kind)."""
-    error = exc.errors(include_url=False)[0]
+    """Every validation error (up to `MAX_PROBLEMS`), in the user's words, each with a fix, in
+    the order of the file: a file with three mistakes takes one run, not three. `skip` drops
+    errors the caller resolves elsewhere (a label another file of the plan may give), unless
+    nothing else is wrong."""
+    errors = exc.errors(include_url=False)
+    kept = [e for e in errors if skip is None or not skip(dict(e))] or errors
+    problems = [_problem(dict(e), doc, model, path_of) for e in kept[:MAX_PROBLEMS]]
+    problems.sort(key=lambda p: (p.line or 0, p.column or 0))
+    return InputError(*problems)
+
+
+def _problem(
+    error: dict[str, Any],
+    doc: Document,
+    model: type[BaseModel],
+    path_of: Callable[[Any, tuple[PathStep, ...]], str] | None,
+) -> InputProblem:
+    """One Pydantic error as an input problem: where, what is wrong, what fixes it."""
     raw = _raw_loc(doc, tuple(error["loc"]))
     kind = error["type"]
     field = next((s for s in reversed(raw) if isinstance(s, str)), "")
@@ -264,4 +289,4 @@ def translate(
     message, hint = explain(field, error.get("input"), ctx)
     mark = doc.mark_of(raw)
     path = path_of(doc.data, raw) if path_of else ".".join(str(s) for s in raw)
-    return input_error(doc.file, mark.line, mark.column, message, hint, path)
+    return InputProblem(doc.file, mark.line, mark.column, message, hint, path)

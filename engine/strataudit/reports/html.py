@@ -9,6 +9,11 @@ Jinja2 with autoescape on; data for the script travels as JSON (`|tojson`) insid
 This module only lays out what the audit decided: highlights (an unmatched product, an
 unaligned goal, an unaddressed weakness, a budget overrun) come from the findings, through the
 marks of `marks.py`, and the budget figures are the engine's own facts: never a second opinion.
+
+Per plan, in order: the findings (each opening the plan lines around it, `excerpts.py`), the
+checklist (`Report.checklist`), the matrix and the SWOT coverage (here), the goal cascade
+(`html_cascade.py`), the budget bars (`html_budget.py`), the spend view (`html_spend.py`) and,
+on paper only, a sign-off block. Below 900 px a findings row becomes a two-column card.
 """
 
 from __future__ import annotations
@@ -24,10 +29,15 @@ from markupsafe import Markup
 
 from strataudit.facts import build_facts
 from strataudit.model import Plan
-from strataudit.reports.html_cascade import cascade, fit, text_width
+from strataudit.reports.excerpts import Excerpts
+from strataudit.reports.html_budget import budget
+from strataudit.reports.html_cascade import cascade
+from strataudit.reports.html_spend import spend
 from strataudit.reports.marks import MARKS, FindingLinks
+from strataudit.reports.numbers import number as _number
+from strataudit.reports.origin import OWN, Origins
 from strataudit.results import SEVERITIES as ORDER
-from strataudit.results import Finding, InputProblem, PlanResult, Report, State
+from strataudit.results import Check, Checklist, Finding, InputProblem, PlanResult, Report, State
 
 SEVERITIES = tuple(s.label for s in ORDER)  # error, warning, info
 
@@ -102,23 +112,28 @@ CSP = (
 )
 
 
-def _number(value: float | None) -> str:
-    if value is None:
-        return "-"
-    if float(value).is_integer():
-        return f"{int(value):,}"
-    return f"{value:,.2f}"
+_JOINED = re.compile(r"([\w(']+(?:[-\u2013][\w)',.:]+)+)")  # EU-G7, self-reference), 21-27
 
 
-def _ticks(text: str) -> list[tuple[bool, str]]:
-    """`a `b` c` -> [(False, "a "), (True, "b"), (False, " c")]: code spans, as plain parts.
+def _ticks(text: str) -> list[tuple[str, str]]:
+    """`a `b` EU-G7` -> [("text", "a "), ("code", "b"), ("text", " "), ("word", "EU-G7")].
 
-    The template escapes each part itself; an unpaired backtick stays as text.
+    Code spans become <code>; words joined by a hyphen (ids above all) become unbreakable
+    spans, so that a narrow column never splits `EU-` from `G7`. The template escapes each
+    part itself; an unpaired backtick stays as text.
     """
     parts = text.split("`")
     if len(parts) % 2 == 0:  # odd number of backticks: keep the last one literally
         parts[-2:] = [parts[-2] + "`" + parts[-1]]
-    return [(i % 2 == 1, part) for i, part in enumerate(parts) if part]
+    out: list[tuple[str, str]] = []
+    for i, part in enumerate(parts):
+        if i % 2 == 1:
+            out.append(("code", part))
+            continue
+        for j, piece in enumerate(_JOINED.split(part)):
+            if piece:
+                out.append(("word" if j % 2 else "text", piece))
+    return [p for p in out if p[1]]
 
 
 _FILE_BREAK, _PATH_BREAK = re.compile(r"(?<=/)"), re.compile(r"(?<=/)|(?=[.\[])")
@@ -138,7 +153,7 @@ def _clip(text: str, limit: int) -> str:
 # Findings
 
 
-def _finding_view(f: Finding, anchor: str, plan_file: str) -> dict[str, Any]:
+def _finding_view(f: Finding, anchor: str, plan_file: str, excerpts: Excerpts) -> dict[str, Any]:
     loc = f.location
     waiver = None
     if f.state is State.WAIVED and f.waiver is not None:
@@ -169,6 +184,40 @@ def _finding_view(f: Finding, anchor: str, plan_file: str) -> dict[str, Any]:
         "expired_waiver": f.expired_waiver.describe() if f.expired_waiver else None,
         "baselined": f.state is State.BASELINED,
         "status": f.state.value,
+        "excerpt": excerpts.around(loc.file, loc.line),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# What was checked and what passed
+
+CHECK_COLUMNS = (  # (column, heading, css), in the order the table shows them
+    (Check.FAILED, "failed", "bad"),
+    (Check.WAIVED, "waived or baselined", "warn"),
+    (Check.PASSED, "passed", "ok"),
+    (Check.NOT_APPLICABLE, "not applicable", ""),
+)
+
+
+def _checklist(checklist: Checklist, anchors: dict[str, str]) -> dict[str, Any]:
+    """The checklist's rows for the template: counts and, per column, (rule id, the anchor of
+    its first finding on the page or None)."""
+    return {
+        "columns": [{"key": c.value, "title": t, "css": css} for c, t, css in CHECK_COLUMNS],
+        "rows": [
+            {
+                "category": row.category,
+                "ran": row.ran,
+                "cells": [
+                    {"n": row.count(c), "rules": [(r, anchors.get(r)) for r in row.rules[c]]}
+                    for c, _, _ in CHECK_COLUMNS
+                ],
+            }
+            for row in checklist.rows
+        ],
+        "totals": [checklist.total(c) for c, _, _ in CHECK_COLUMNS],
+        "ran": checklist.ran,
+        "summary": checklist.summary(),
     }
 
 
@@ -176,7 +225,7 @@ def _finding_view(f: Finding, anchor: str, plan_file: str) -> dict[str, Any]:
 # Product x segment matching matrix
 
 
-def _matrix(plan: Plan, links: FindingLinks) -> dict[str, Any]:
+def _matrix(plan: Plan, links: FindingLinks, origins: Origins) -> dict[str, Any]:
     segments = list(plan.segments or [])
     products = list(plan.products or [])
     seg_ids = {s.id for s in segments}
@@ -188,7 +237,9 @@ def _matrix(plan: Plan, links: FindingLinks) -> dict[str, Any]:
     for p in products:
         for sid in set(p.segments or []):
             offered[sid] += 1
+    seg_origin = origins.by_key("segment")
     for s in [*targets, *others]:
+        origin = seg_origin.get(s.id, OWN)
         columns.append(
             {
                 "id": s.id,
@@ -198,6 +249,8 @@ def _matrix(plan: Plan, links: FindingLinks) -> dict[str, Any]:
                 "priority": _number(s.priority) if s.priority is not None else None,
                 "products": offered.get(s.id, 0),
                 "finding": links.get("matrix.unserved_target", s.id) if s.target else None,
+                "context": origin.context,
+                "origin": origin.file,
             }
         )
     rows = []
@@ -225,7 +278,7 @@ def _matrix(plan: Plan, links: FindingLinks) -> dict[str, Any]:
 # SWOT coverage
 
 
-def _swot(plan: Plan, links: FindingLinks) -> list[dict[str, Any]] | None:
+def _swot(plan: Plan, links: FindingLinks, origins: Origins) -> list[dict[str, Any]] | None:
     a = plan.assessment
     if a is None:
         return None
@@ -237,6 +290,8 @@ def _swot(plan: Plan, links: FindingLinks) -> list[dict[str, Any]] | None:
     for p in plan.products or []:
         for ref in dict.fromkeys((p.positioning.strengths or []) if p.positioning else []):
             cited[ref].append({"id": p.id, "title": p.name})
+    kinds = ("strength", "weakness", "opportunity", "threat")
+    item_origin = {k: o for t in kinds for k, o in origins.by_key(t).items()}
     out = []
     for kind, title in (
         ("strengths", "Strengths"),
@@ -258,6 +313,7 @@ def _swot(plan: Plan, links: FindingLinks) -> list[dict[str, Any]] | None:
                     "accepted_risk": risk,
                     "addressed": bool(actions or products),
                     "finding": links.get(f"swot.{kind}", item.id),
+                    "context": item_origin.get(item.id, OWN).context,
                 }
             )
         out.append(
@@ -272,162 +328,23 @@ def _swot(plan: Plan, links: FindingLinks) -> list[dict[str, Any]] | None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Budget by unit against its envelope
-
-BAR_LABEL_W, BAR_W, BAR_VALUE_W, BAR_ROW = 250, 560, 300, 34
-
-
-def _bar(budget: float | None, spend: float, scale: float, over: bool) -> dict[str, Any]:
-    """A unit's bar: its budget, its spending, and the overrun part when the budget rule
-    (mark `budget.over`) found one."""
-    over = over and budget is not None
-    return {
-        "budget_w": round((budget or 0) * scale, 1) if budget is not None else None,
-        "spend_w": round(
-            min(spend, budget) * scale if over and budget is not None else spend * scale, 1
-        ),
-        "over_x": round((budget or 0) * scale, 1),
-        "over_w": round(max(spend - (budget or 0), 0) * scale, 1) if over else 0,
-        "over": over,
-    }
-
-
-def _figures(plan: Plan) -> tuple[dict[str, float], float]:
-    """The budget rule's numbers as the engine received them (`facts.py`): each unit's spending, and
-    the cost of what the corporate envelope pays for (the bars draw these, never re-add)."""
-    spend: dict[str, float] = {}
-    top_cost = 0.0
-    for fact in build_facts(plan).by_id.values():
-        if fact["type"] == "spend":
-            spend[fact["unit"]] = fact.get("cost") or 0
-        elif fact["type"] == "plan":
-            top_cost = fact.get("top_cost") or 0
-    return spend, top_cost
-
-
-def _budget(plan: Plan, links: FindingLinks) -> dict[str, Any] | None:
-    units = list(plan.units or [])
-    actions = list(plan.actions or [])
-    corp_budget = plan.corporate.budget if plan.corporate else None
-    if not units and corp_budget is None and not any(a.budget for a in actions):
-        return None
-    spend, top_cost = _figures(plan)
-    unit_ids = {u.id for u in units}
-    names = {u.id: u.name for u in units}
-    count = Counter(a.unit for a in actions if a.unit in unit_ids)
-    loose = [a for a in actions if a.unit not in unit_ids]  # the bar's "no unit" part
-    loose_cost = sum(a.budget or 0 for a in loose)
-    top_units = [u for u in units if u.parent not in unit_ids]
-
-    # Units: one common scale; child units indented under their parent.
-    children: dict[str | None, list[Any]] = defaultdict(list)
-    for u in units:
-        children[u.parent if u.parent in unit_ids else None].append(u)
-    ordered: list[tuple[Any, int]] = []
-    seen: set[str] = set()
-
-    def visit(parent: str | None, depth: int) -> None:
-        for u in children.get(parent, []):
-            if u.id not in seen:
-                seen.add(u.id)
-                ordered.append((u, depth))
-                visit(u.id, depth + 1)
-
-    visit(None, 0)
-    ordered += [(u, 0) for u in units if u.id not in seen]  # parents in a loop
-    peak = max([1.0, *((u.budget or 0) for u in units), *spend.values()])
-    scale = BAR_W / peak
-    rows = []
-    for i, (u, depth) in enumerate(ordered):
-        cost = spend.get(u.id, 0.0)
-        finding = links.get("budget.over", u.id)
-        bar = _bar(u.budget, cost, scale, finding is not None)
-        share = f"{cost / u.budget:.0%}" if u.budget else None
-        rows.append(
-            {
-                "id": u.id,
-                "name": u.name,
-                "depth": depth,
-                "label": fit(u.name, BAR_LABEL_W - 24 - 14 * depth - text_width(u.id, 11), 12.5),
-                "parent": names.get(u.parent) if u.parent in unit_ids else None,
-                "budget": _number(u.budget) if u.budget is not None else None,
-                "spend": _number(cost),
-                "actions": count.get(u.id, 0),
-                "share": share,
-                "delta": _number(abs(cost - (u.budget or 0))) if u.budget is not None else None,
-                "y": i * BAR_ROW,
-                **bar,
-                "finding": finding,
-            }
-        )
-    corporate = None
-    if corp_budget is not None or top_units or loose:
-        envelope_finding = links.get("budget.over", None)
-        cpeak = max(1.0, corp_budget or 0, top_cost)
-        cscale = BAR_W / cpeak
-        parts = []
-        x = 0.0
-        for u in top_units:
-            if u.budget:
-                w = u.budget * cscale
-                parts.append(
-                    {
-                        "x": round(x, 1),
-                        "w": round(w, 1),
-                        "title": f"{u.name} ({u.id}): {_number(u.budget)}",
-                        "loose": False,
-                    }
-                )
-                x += w
-        if loose_cost:
-            w = loose_cost * cscale
-            parts.append(
-                {
-                    "x": round(x, 1),
-                    "w": round(w, 1),
-                    "loose": True,
-                    "title": f"Actions with no unit: {_number(loose_cost)}",
-                }
-            )
-        corporate = {
-            "budget": _number(corp_budget) if corp_budget is not None else None,
-            "budget_w": round(corp_budget * cscale, 1) if corp_budget is not None else None,
-            "total": _number(top_cost),
-            "over": envelope_finding is not None,
-            "delta": _number(abs(top_cost - (corp_budget or 0))),
-            "parts": parts,
-            "breakdown": [
-                {"name": u.name, "id": u.id, "budget": _number(u.budget)} for u in top_units
-            ],
-            "loose": _number(loose_cost),
-            "loose_count": len(loose),
-            "finding": envelope_finding,
-        }
-    return {
-        "rows": rows,
-        "corporate": corporate,
-        "label_w": BAR_LABEL_W,
-        "bar_w": BAR_W,
-        "value_w": BAR_VALUE_W,
-        "row_h": BAR_ROW,
-        "width": BAR_LABEL_W + BAR_W + BAR_VALUE_W,
-        "height": max(1, len(rows)) * BAR_ROW + 4,
-    }
-
-
-# ---------------------------------------------------------------------------------------------
 # The page
 
 
 def _plan_view(index: int, result: PlanResult, report: Report) -> dict[str, Any]:
     prefix = f"p{index}"
-    order = sorted(result.findings, key=lambda f: (-f.severity, *f.sort_key()))
+    new_first = report.new_first(result.findings)  # with a baseline: not in it, first
+    order = sorted(
+        result.findings,
+        key=lambda f: (new_first and f.baselined, -f.severity, *f.sort_key()),
+    )
     links = FindingLinks()
+    excerpts = Excerpts.of(result.plan)
     findings = []
     for n, f in enumerate(order, 1):
         anchor = f"{prefix}-f{n}"
         links.add(f.rule, f.entity, anchor)
-        findings.append(_finding_view(f, anchor, result.file))
+        findings.append(_finding_view(f, anchor, result.file, excerpts))
     verdict = report.verdict_of(result)
     loaded = result.plan
     plan = loaded.plan if loaded is not None else None
@@ -437,6 +354,9 @@ def _plan_view(index: int, result: PlanResult, report: Report) -> dict[str, Any]
         start, end = header.period.start, header.period.end
         period = f"{start.isoformat() if start else '?'} to {end.isoformat() if end else '?'}"
     includes = [d.file for d in loaded.documents[1:]] if loaded is not None else []
+    # once: the budget and spend views read them; context as the audit saw it
+    facts = build_facts(loaded.plan, provenance=loaded.provenance) if loaded is not None else None
+    origins = Origins(loaded, facts) if facts is not None else None
     counts = report.counts(result)
     return {
         "index": index,
@@ -474,11 +394,16 @@ def _plan_view(index: int, result: PlanResult, report: Report) -> dict[str, Any]
             "status": sorted({f["status"] for f in findings}),
         },
         "currency": header.currency if header is not None else None,
-        "matrix": _matrix(plan, links) if plan is not None else None,
+        "matrix": _matrix(plan, links, origins) if plan is not None and origins else None,
         "cascade": cascade(plan, links) if plan is not None else None,
-        "swot": _swot(plan, links) if plan is not None else None,
-        "budget": _budget(plan, links) if plan is not None else None,
+        "swot": _swot(plan, links, origins) if plan is not None and origins else None,
+        "budget": budget(plan, links, facts) if plan is not None and facts else None,
+        "spend": spend(plan, facts, origins) if plan is not None and facts and origins else None,
         "has_model": plan is not None,
+        "checklist": _checklist(
+            report.checklist(result),
+            {f["rule"]: f["anchor"] for f in reversed(findings)},  # each rule's first finding
+        ),
     }
 
 

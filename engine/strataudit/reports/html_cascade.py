@@ -1,71 +1,44 @@
 """The HTML report's goal cascade: corporate goals -> unit goals (by level) -> the products and
 actions that support them, laid out as layered columns for an inline SVG.
 
+This module turns the plan into boxes and arcs: which goal sits in which column, what each
+box says (its whole label, and a goal's baseline -> target, deadline and owner), which findings
+mark it; `html_cascade_layout.py` sizes the boxes and places them to cross few arcs.
+
 Layout only: it returns plain data for the template; the template draws and escapes.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from strataudit.model import Action, Goal, Plan, Product
+from strataudit.reports.html_cascade_layout import (
+    COL_GAP,
+    LEFT,
+    LINE_H,
+    MAX_GOAL_LEVELS,
+    NODE_W,
+    PAD_X,
+    PAD_Y,
+    Node,
+    layout,
+)
 from strataudit.reports.marks import FindingLinks
-
-# ---------------------------------------------------------------------------------------------
-# Goal cascade: corporate goals -> unit goals (by level) -> products and actions
-
-NODE_W, NODE_H, ROW_GAP, COL_GAP = 218, 24, 7, 64
-TOP, LEFT, BAND_GAP = 34, 8, 12
-MAX_GOAL_LEVELS = 3
-FONT = 11.5  # px, the cascade's node labels
+from strataudit.reports.numbers import number
 
 
-def text_width(text: str, size: float, bold: bool = False) -> float:
-    """A generous estimate of rendered width (DejaVu Sans, the widest common fallback)."""
-    em = 0.0
-    for ch in text:
-        if ch in "iljtfI.,:;'|!()[] ":
-            em += 0.34
-        elif ch in "mwMW@%":
-            em += 0.9
-        elif ch.isupper() or ch in "&#":
-            em += 0.72
-        elif ch.isdigit():
-            em += 0.64
-        else:
-            em += 0.58
-    return em * size * (1.08 if bold else 1.0)
-
-
-def fit(text: str, width: float, size: float, bold: bool = False) -> str:
-    """`text`, clipped with an ellipsis so that it fits in `width` pixels."""
-    text = " ".join(text[:400].split())  # no label needs more; keeps the loop below short
-    if text_width(text, size, bold) <= width:
-        return text
-    while text and text_width(text + "\u2026", size, bold) > width:
-        text = text[:-1]
-    return text.rstrip() + "\u2026"
-
-
-@dataclass
-class Node:
-    """A box of the cascade: a goal, product or action, its column and its links."""
-
-    key: str  # "goal:CG1", "product:PR-1", "action:A1" (ids may repeat across kinds)
-    id: str
-    label: str
-    kind: str  # corporate | unit | product | action
-    column: int
-    order: int  # plan order, for stable ties
-    detail: str = ""
-    classes: list[str] = field(default_factory=list)
-    link: str | None = None
-    link_rule: str | None = None
-    targets: list[str] = field(default_factory=list)  # node keys this node supports
-    children: list[Node] = field(default_factory=list)  # what it carries in the layout
-    x: float = 0.0
-    y: float = -1.0
+def _goal_facts(goal: Goal) -> str:
+    """`12 -> 16 · by 2027-11-30 · J. Doe`: a goal's numbers as the plan gives them."""
+    parts = []
+    if goal.target is not None:
+        start = f"{number(goal.baseline)} \u2192 " if goal.baseline is not None else "\u2192 "
+        parts.append(start + number(goal.target) + (f" {goal.metric}" if goal.metric else ""))
+    if goal.deadline is not None:
+        parts.append(f"by {goal.deadline.isoformat()}")
+    if goal.owner:
+        parts.append(goal.owner)
+    return " \u00b7 ".join(parts)
 
 
 def _goal_levels(corporate: list[Goal], unit_goals: list[Goal]) -> dict[str, int]:
@@ -95,60 +68,6 @@ def _goal_levels(corporate: list[Goal], unit_goals: list[Goal]) -> dict[str, int
     for g in unit_goals:
         walk(g.id)
     return level
-
-
-def _layout(nodes: dict[str, Node], last: int) -> tuple[float, float | None]:
-    """A tidy tree on each node's main target (the deepest goal to its left it supports).
-
-    Every corporate goal gets a horizontal band holding what supports it; a node sits level
-    with the middle of what it carries. What reaches no corporate goal this way (loops, goals
-    that support nothing) comes last, below a rule. Returns the height and that rule's y.
-    """
-    step = NODE_H + ROW_GAP
-    kind_rank = {"corporate": 0, "unit": 0, "product": 1, "action": 2}
-    roots: list[Node] = []
-    for node in nodes.values():
-        left = [nodes[t] for t in node.targets if nodes[t].column < node.column]
-        if left:
-            parent = max(left, key=lambda n: (n.column, -n.order))
-            parent.children.append(node)
-        else:
-            roots.append(node)
-    for node in nodes.values():
-        node.children.sort(key=lambda n: (kind_rank[n.kind], n.column, n.order))
-    floor = [float(TOP)] * (last + 1)
-
-    def place(node: Node) -> None:
-        start = max(floor[node.column :])
-        for c in range(node.column, last + 1):
-            floor[c] = max(floor[c], start)
-        for child in node.children:
-            place(child)
-        if node.children:
-            mid = (node.children[0].y + node.children[-1].y) / 2
-            node.y = max(mid, floor[node.column])
-        else:
-            node.y = floor[node.column]
-        floor[node.column] = node.y + step
-
-    corporate = sorted((n for n in roots if n.kind == "corporate"), key=lambda n: n.order)
-    loose = sorted(
-        (n for n in roots if n.kind != "corporate"),
-        key=lambda n: (kind_rank[n.kind], n.column, n.order),
-    )
-    for node in corporate:
-        place(node)
-        top = max(floor) + BAND_GAP
-        floor = [top] * (last + 1)
-    rule = None
-    if loose:
-        rule = max(floor) if corporate else None
-        if rule is not None:
-            floor = [rule + 26] * (last + 1)
-        for node in loose:
-            place(node)
-    height = max([float(TOP), *(n.y + NODE_H for n in nodes.values())]) + 14
-    return height, rule
 
 
 def cascade(plan: Plan, links: FindingLinks) -> dict[str, Any] | None:
@@ -186,6 +105,7 @@ def cascade(plan: Plan, links: FindingLinks) -> dict[str, Any] | None:
             0,
             i,
             detail=g.metric or "corporate goal",
+            facts=_goal_facts(g),
         )
         hit = links.first("cascade.unsupported", g.id)
         if hit:
@@ -194,7 +114,14 @@ def cascade(plan: Plan, links: FindingLinks) -> dict[str, Any] | None:
         add(node, g.supports, "corporate goal")
     for i, g in enumerate(unit_goals):
         node = Node(
-            "goal:" + g.id, g.id, g.statement, "unit", levels[g.id], i, detail=unit_of[g.id]
+            "goal:" + g.id,
+            g.id,
+            g.statement,
+            "unit",
+            levels[g.id],
+            i,
+            detail=unit_of[g.id],
+            facts=_goal_facts(g),
         )
         for css in ("unaligned", "undelivered"):
             hit = links.first(f"cascade.{css}", g.id)
@@ -226,7 +153,9 @@ def cascade(plan: Plan, links: FindingLinks) -> dict[str, Any] | None:
             if hit:
                 node.link_rule, node.link = hit
 
-    height, divider = _layout(nodes, last)
+    for node in nodes.values():
+        node.measure()
+    height, divider = layout(nodes, last)
     column_w = NODE_W + COL_GAP
     for node in nodes.values():
         node.x = LEFT + node.column * column_w
@@ -236,7 +165,7 @@ def cascade(plan: Plan, links: FindingLinks) -> dict[str, Any] | None:
     for node in nodes.values():
         for t in node.targets:
             target = nodes[t]
-            sy, ty = node.y + NODE_H / 2, target.y + NODE_H / 2
+            sy, ty = node.mid, target.mid
             if target.column < node.column:
                 x1, x2 = node.x, target.x + NODE_W
                 mid = (x1 + x2) / 2
@@ -260,20 +189,20 @@ def cascade(plan: Plan, links: FindingLinks) -> dict[str, Any] | None:
         + [("Unit goals" if c == 1 else f"Unit goals, level {c}") for c in range(1, last)]
         + ["Products and actions"]
     )
-    text_w = NODE_W - 14
     out_nodes = []
     for node in sorted(nodes.values(), key=lambda n: (n.column, n.y)):
-        id_w = text_width(node.id, FONT, bold=True) + text_width(" ", FONT)
-        room = text_w - id_w - (10 if node.link_rule else 0)
         out_nodes.append(
             {
                 "id": node.id,
-                "label": fit(node.label, room, FONT) if room > 20 else "",
+                "lines": node.lines,
+                "facts": node.fact_lines,
                 "full": node.label,
+                "facts_full": node.facts,
                 "kind": node.kind,
                 "detail": node.detail,
                 "x": round(node.x, 1),
                 "y": round(node.y, 1),
+                "h": round(node.h, 1),
                 "cls": " ".join([node.kind, *node.classes]),
                 "link": node.link,
                 "link_rule": node.link_rule,
@@ -283,7 +212,9 @@ def cascade(plan: Plan, links: FindingLinks) -> dict[str, Any] | None:
         "width": round(width),
         "height": round(height),
         "node_w": NODE_W,
-        "node_h": NODE_H,
+        "line_h": LINE_H,
+        "pad_y": PAD_Y,
+        "pad_x": PAD_X,
         "headers": [{"x": LEFT + c * column_w, "text": t} for c, t in enumerate(titles)],
         "rule": round(divider, 1) if divider is not None else None,
         "nodes": out_nodes,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from strataudit.results import Finding, Report, Waiver
+from strataudit.results import Check, Checklist, Finding, PlanResult, Report, Waiver
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:
@@ -36,6 +36,16 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "waived": waiver_dict(f.waiver) if f.waiver else None,
         "baselined": f.baselined,
         "state": f.state.value,
+        "caused_by": (
+            {
+                "fingerprint": f.caused_by.fingerprint,
+                "rule": f.caused_by.rule,
+                "entity": f.caused_by.entity,
+                "detail": f.caused_by.detail,
+            }
+            if f.caused_by
+            else None
+        ),
     }
 
 
@@ -51,6 +61,31 @@ def waiver_dict(w: Waiver) -> dict[str, Any]:
         "expires": w.expires.isoformat(),
         "source": w.source,
     }
+
+
+def checklist_dict(checklist: Checklist) -> dict[str, Any]:
+    """What was checked on a plan: totals per column, then each category's rule ids."""
+    return {
+        "rules": checklist.ran,
+        **{c.value: checklist.total(c) for c in Check},
+        "categories": [
+            {"category": row.category, **{c.value: list(row.rules[c]) for c in Check}}
+            for row in checklist.rows
+        ],
+    }
+
+
+def plan_dict(report: Report, r: PlanResult) -> dict[str, Any]:
+    """One audited plan: its verdict, its number of findings and (when audited) its checklist."""
+    entry: dict[str, Any] = {
+        "file": r.file,
+        "id": r.plan_id,
+        "verdict": report.verdict_of(r).verdict,
+        "findings": len(r.findings),
+    }
+    if r.error is None:
+        entry["checklist"] = checklist_dict(report.checklist(r))
+    return entry
 
 
 def as_dict(report: Report) -> dict[str, Any]:
@@ -75,15 +110,7 @@ def as_dict(report: Report) -> dict[str, Any]:
             "baselined": counts.baselined,
             "expired": counts.expired,
         },
-        "plans": [
-            {
-                "file": r.file,
-                "id": r.plan_id,
-                "verdict": report.verdict_of(r).verdict,
-                "findings": len(r.findings),
-            }
-            for r in report.results
-        ],
+        "plans": [plan_dict(report, r) for r in report.results],
         "skipped": list(report.skipped),
         "errors": [
             {

@@ -1,8 +1,10 @@
 """`--format markdown`: a pull-request comment (GitHub-flavoured Markdown).
 
-The verdict and its reasons first, a summary table, then the findings of each plan in a table
-(where, rule, what, how to fix it), waived and baselined findings marked as such, then input
-errors, expired and unused waivers and resolved baseline entries.
+The verdict and its reasons first, a summary table, then for each plan its checklist (what was
+checked and passed, by category) and its findings in a table (where, rule, what, how to fix it),
+waived and baselined findings marked as such, folded in `<details>` past FOLD_OVER findings;
+then input errors, expired and unused waivers and resolved baseline entries. With
+`--link-base URL` each location links to `URL/FILE#LLINE` (a repository's blob URL).
 
 Everything that comes from a plan, a rule pack or a config is untrusted text: `cell()` escapes
 it so that it can neither break a table row (pipes, newlines), nor open code spans, emphasis or
@@ -12,8 +14,12 @@ links, nor inject HTML, nor mention people (`@name`).
 from __future__ import annotations
 
 import re
+import urllib.parse
 
+from strataudit.reports.base import RenderOptions
 from strataudit.results import (
+    Check,
+    Checklist,
     Finding,
     InputProblem,
     PlanResult,
@@ -22,11 +28,19 @@ from strataudit.results import (
     State,
     StateCounts,
     Waiver,
+    effects_of,
 )
 
 ICONS = {"pass": "✅", "fail": "❌", "error": "❌"}
 SEVERITY_ICONS = {Severity.ERROR: "🔴", Severity.WARNING: "🟠", Severity.INFO: "🔵"}
 MAX_CHARS = 60_000  # GitHub refuses comments over 65,536 characters
+FOLD_OVER = 20  # a plan with more findings than this has its table folded in <details>
+CHECK_HEADS = {  # the checklist's columns, in order
+    Check.PASSED: "passed",
+    Check.FAILED: "failed",
+    Check.WAIVED: "waived or baselined",
+    Check.NOT_APPLICABLE: "not applicable",
+}
 
 _PUNCT = re.compile(r"([\\`*_\[\]|~])")
 _NEWLINES = re.compile(r"\r\n|\r|\n|\u2028|\u2029")
@@ -65,10 +79,25 @@ def prose(text: str) -> str:
     return text.strip() or " "
 
 
-def where(f: Finding) -> str:
-    """`file:line:col` and the plan path of a finding, as code."""
+def link(base: str | None, file: str, line: int) -> str | None:
+    """`base/file#Lline`, the file's path quoted; None without a base or for standard input.
+
+    Only http(s) bases make links: the URL is the user's, but a `javascript:` link in a
+    comment is never what they meant."""
+    if not base or file.startswith("<") or not re.match(r"(?i)https?://", base):
+        return None
+    path = urllib.parse.quote(file.replace("\\", "/").lstrip("./"), safe="/")
+    return f"{base.rstrip('/')}/{path}#L{line}"
+
+
+def where(f: Finding, base: str | None = None) -> str:
+    """`file:line:col` (a link with `--link-base`) and the plan path of a finding, as code."""
     loc = f.location
-    return f"{code(f'{loc.file}:{loc.line}:{loc.column}')}<br>{code(loc.path)}"
+    text = code(f"{loc.file}:{loc.line}:{loc.column}")
+    url = link(base, loc.file, loc.line)
+    if url is not None:
+        text = f"[{text}](<{url.replace('>', '%3E').replace(' ', '%20')}>)"
+    return f"{text}<br>{code(loc.path)}"
 
 
 def waiver_text(w: Waiver) -> str:
@@ -88,18 +117,52 @@ def status(f: Finding) -> str:
     return ""
 
 
+def cause(f: Finding, effects: dict[str, list[Finding]] | None = None) -> str:
+    """Under a message: the dangling reference the finding follows from (fix that first), or
+    the findings it causes."""
+    if f.caused_by:
+        return f"<br>caused by {cell(f.caused_by.describe())}"
+    caused = (effects or {}).get(f.fingerprint)
+    return f"<br>causes {cell(', '.join(e.describe() for e in caused))}" if caused else ""
+
+
 def severity(f: Finding) -> str:
     """The severity with its icon; struck through when the gate does not count it."""
     label = f"{SEVERITY_ICONS[f.severity]} {f.severity.label}"
     return label if f.counts else f"~~{label}~~"
 
 
-def finding_row(f: Finding) -> str:
-    """One table row: severity, rule, where, message and state, fix."""
+def finding_row(
+    f: Finding, effects: dict[str, list[Finding]] | None = None, base: str | None = None
+) -> str:
+    """One table row: severity, rule, where (a link under `base`), message and state (and
+    cause), fix."""
     return (
-        f"| {severity(f)} | {code(f.rule)} | {where(f)} | {cell(f.message)}{status(f)} | "
+        f"| {severity(f)} | {code(f.rule)} | {where(f, base)} | {cell(f.message)}{status(f)}"
+        f"{cause(f, effects)} | "
         f"{prose(f.remediation)} |"
     )
+
+
+def checklist_table(checklist: Checklist) -> list[str]:
+    """What was checked and what passed: one row per category, counts per column, the rule ids
+    of the columns that need a look (failed, waived) named."""
+    heads = ["category", "rules", *CHECK_HEADS.values()]
+    rows = []
+    for row in checklist.rows:
+        cells = [code(row.category), str(row.ran)]
+        for check in CHECK_HEADS:
+            n = row.count(check)
+            named = check in (Check.FAILED, Check.WAIVED) and n
+            cells.append(f"{n}: " + ", ".join(map(code, row.rules[check])) if named else str(n))
+        rows.append("| " + " | ".join(cells) + " |")
+    total = ["**all**", str(checklist.ran), *(str(checklist.total(c)) for c in CHECK_HEADS)]
+    return [
+        "| " + " | ".join(heads) + " |",
+        "|---|" + "---:|" * (len(heads) - 1),
+        *rows,
+        "| " + " | ".join(total) + " |",
+    ]
 
 
 def _plural(n: int, word: str) -> str:
@@ -137,33 +200,58 @@ def summary(report: Report) -> list[str]:
     ]
 
 
-def plan_section(result: PlanResult, plan_verdict: str | None) -> list[str]:
-    """One plan's heading and findings table (or why it could not be audited)."""
+def plan_section(
+    result: PlanResult,
+    plan_verdict: str | None,
+    checklist: Checklist | None = None,
+    base: str | None = None,
+    new_first: bool = False,
+) -> list[str]:
+    """One plan's heading, checklist and findings table (or why it could not be audited)."""
     title = f"{code(result.file)}" + (f" ({cell(result.plan_id)})" if result.plan_id else "")
     icon = ICONS.get(plan_verdict or "", "")
     if result.error is not None:
         return [
             f"### {icon} {title}: could not be audited",
             "",
-            f"{problem_where(result.error)}: {prose(result.error.message)}"
-            + (f"<br>hint: {prose(result.error.hint)}" if result.error.hint else ""),
+            *(
+                f"{problem_where(p)}: {prose(p.message)}"
+                + (f"<br>hint: {prose(p.hint)}" if p.hint else "")
+                + "<br>"
+                for p in result.problems
+            ),
             "",
         ]
-    findings = sorted(result.findings, key=Finding.sort_key)
+    findings = sorted(  # with a baseline, the findings it does not record first
+        result.findings, key=lambda f: (new_first and f.baselined, *f.sort_key())
+    )
     counted = StateCounts.of(findings).counted
     head = f"### {icon} {title}: {_plural(len(findings), 'finding')}" + (
         f", {counted} counted" if counted != len(findings) else ""
     )
+    checks: list[str] = []
+    if checklist is not None:
+        checks = [
+            f"<details><summary>Checklist: {cell(checklist.summary())}</summary>",
+            "",
+            *checklist_table(checklist),
+            "",
+            "</details>",
+            "",
+        ]
     if not findings:
-        return [head, "", "No findings.", ""]
-    return [
-        head,
-        "",
+        return [head, "", *checks, "No findings.", ""]
+    effects = effects_of(findings)
+    table = [
         "| severity | rule | where | finding | fix |",
         "|---|---|---|---|---|",
-        *map(finding_row, findings),
+        *(finding_row(f, effects, base) for f in findings),
         "",
     ]
+    if len(findings) > FOLD_OVER:
+        summary_line = f"<summary>{_plural(len(findings), 'finding')}</summary>"
+        table = ["<details>" + summary_line, "", *table, "</details>", ""]
+    return [head, "", *checks, *table]
 
 
 def problem_where(p: InputProblem) -> str:
@@ -193,8 +281,9 @@ def resolved_line(entry: dict[str, str]) -> str:
     return text
 
 
-def render(report: Report) -> str:
+def render(report: Report, options: RenderOptions | None = None) -> str:
     """The report as a pull-request comment, cut to fit GitHub's limit."""
+    options = options or RenderOptions()
     verdict = report.verdict
     fail_on = report.fail_on_label
     out = [
@@ -208,7 +297,14 @@ def render(report: Report) -> str:
     out += ["", *summary(report), ""]
     body: list[str] = []
     for result in report.results:
-        body += plan_section(result, report.verdict_of(result).verdict)
+        checklist = report.checklist(result) if result.error is None else None
+        body += plan_section(
+            result,
+            report.verdict_of(result).verdict,
+            checklist,
+            options.link_base,
+            report.new_first(result.findings),
+        )
     other = report.other_errors
     if other:
         body += [
