@@ -45,7 +45,8 @@ def test_a_file_named_twice_or_also_under_a_folder_is_audited_once():
 
 def test_a_named_non_plan_is_an_error_unless_the_hook_skips_it(tmp_path):
     (tmp_path / "ci.yaml").write_text("jobs: {build: {}}\n")
-    shutil.copy(UNIT / "corporate.yaml", tmp_path / "corporate.yaml")
+    # a fragment: no `plan:` section, only audited through a plan that includes it
+    (tmp_path / "corporate.yaml").write_text("strataudit: 1\ncorporate: {budget: 1500000}\n")
     alone = invoke("audit", "ci.yaml", cwd=tmp_path)
     assert alone.returncode == 2
     hooked = invoke("audit", "--skip-non-plans", "ci.yaml", "corporate.yaml", cwd=tmp_path)
