@@ -244,3 +244,41 @@ def test_examples_with_included_files_are_shown_in_the_catalogue():
 
     text = rule_markdown(RULESET.by_id["CON007"])
     assert "hq.yaml" in text and "currency: USD" in text
+
+
+def test_a_plan_wide_finding_only_context_could_fix_is_silent(tmp_path):
+    """SEG007: HQ's segment budgets above HQ's envelope are HQ's to fix; once the geography
+    budgets a segment of its own, the sum is its business too."""
+    hq = (
+        (CONTEXT / "hq.yaml")
+        .read_text()
+        .replace(
+            "size: 12000, priority: 1, target: true}",
+            "size: 12000, priority: 1, target: true, budget: 3500000}",
+        )
+    )
+    (tmp_path / "hq.yaml").write_text(hq)
+    geo = (CONTEXT / "geo.yaml").read_text()
+    (tmp_path / "geo.yaml").write_text(geo)
+    assert ("SEG007", "") in found(tmp_path / "hq.yaml")  # HQ's own audit finds it
+    assert ("SEG007", "") not in found(tmp_path / "geo.yaml")
+    (tmp_path / "geo.yaml").write_text(
+        geo.replace("  - hq.yaml", "")
+        + "segments:\n  - {id: SEG-EMEA, name: EMEA plants, budget: 1}\n"
+    )
+    assert ("SEG007", "") in found(tmp_path / "geo.yaml")
+    (tmp_path / "plain.yaml").write_text(geo.replace("{file: hq.yaml, as: context}", "hq.yaml"))
+    assert ("SEG007", "") in found(tmp_path / "plain.yaml")
+
+
+def test_a_corporate_section_only_context_writes_is_hqs_to_complete(tmp_path):
+    """STR001: HQ's corporate section without goals is HQ's finding, not the geography's; a
+    geography plan that includes no corporate strategy at all still gets it."""
+    hq = (CONTEXT / "hq.yaml").read_text()
+    start, end = hq.index("  goals:\n    - {id: CG1"), hq.index("assessment:")
+    (tmp_path / "hq.yaml").write_text(hq[:start] + "\n" + hq[end:])
+    (tmp_path / "geo.yaml").write_text((CONTEXT / "geo.yaml").read_text())
+    assert ("STR001", "") in found(tmp_path / "hq.yaml")
+    assert ("STR001", "") not in found(tmp_path / "geo.yaml")
+    (tmp_path / "none.yaml").write_text("strataudit: 1\nplan: {id: p}\n")
+    assert ("STR001", "") in found(tmp_path / "none.yaml")

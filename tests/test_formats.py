@@ -18,6 +18,8 @@ import pytest
 from conftest import ROOT, SAMPLES, invoke
 from lxml import etree
 
+from strataudit.rulefile import load_ruleset
+
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
 DEFECTS = "sample_plans/acme-defects.yaml"
 CLEAN = "sample_plans/acme-2027.yaml"
@@ -161,10 +163,8 @@ def test_junit_has_a_case_per_passed_rule_and_per_failed_finding(run_cli, junit_
     assert len(names) == len(set(names)), "every case is told apart"
     failed_rules = {f["rule"] for f in expected["findings"]}
     passed = [n for n in names if n.split()[0] not in failed_rules]
-    from strataudit.rulefile import load_ruleset
-
-    assert len(passed) == len(load_ruleset()) - len(failed_rules)
-    assert all(" at " not in n for n in passed)
+    rules = len(load_ruleset())
+    assert len(passed) == rules - len(failed_rules) and all(" at " not in n for n in passed)
     want = [f for f in expected["findings"] if f["rule"] == "SEG002"]
     seg002 = [c for c in defects.findall("testcase") if c.get("name").startswith("SEG002 ")]
     assert [c.get("name") for c in seg002] == [
@@ -178,7 +178,7 @@ def test_junit_has_a_case_per_passed_rule_and_per_failed_finding(run_cli, junit_
     assert loc["path"] in failures[0].text and "fix:" in failures[0].text
     con001 = [n for n in names if n.startswith("CON001 ")]
     assert len(con001) == sum(f["rule"] == "CON001" for f in expected["findings"]) > 1
-    assert clean.get("failures") == "0" and len(clean.findall("testcase")) == len(load_ruleset())
+    assert clean.get("failures") == "0" and len(clean.findall("testcase")) == rules
     [case] = bad.findall("testcase")
     [error] = case.findall("error")
     assert "tag" in error.get("message")

@@ -537,10 +537,9 @@ def test_spend_view_spreads_the_budgets_the_plan_gives(tmp_path):
     assert "2027 Q1" in section
     for seg in plan.segments or []:
         assert seg.id in section
-    # segments written only in HQ's file, included `as: context`, are shown as context
-    marked = render(report)
-    section = marked[marked.index('id="p1-spend"') : marked.index('class="signoff"')]
+    # segments written only in HQ's file, which the unit includes as context, say so
     assert "context · sample_plans/unit-eu/corporate.yaml" in section
+    marked = html
     assert 'tr class="context"' in section
     # the matrix and the SWOT tag context content as such, too
     matrix = marked[marked.index('id="p1-matrix"') : marked.index('id="p1-cascade"')]

@@ -45,14 +45,14 @@ def test_a_file_named_twice_or_also_under_a_folder_is_audited_once():
 
 def test_a_named_non_plan_is_an_error_unless_the_hook_skips_it(tmp_path):
     (tmp_path / "ci.yaml").write_text("jobs: {build: {}}\n")
-    # a fragment: no `plan` section (HQ's corporate.yaml is a plan of its own now: level corporate)
-    (tmp_path / "segments.yaml").write_text("strataudit: 1\nsegments: [{id: S1, name: One}]\n")
+    # a fragment: no `plan:` section, only audited through a plan that includes it
+    (tmp_path / "corporate.yaml").write_text("strataudit: 1\ncorporate: {budget: 1500000}\n")
     alone = invoke("audit", "ci.yaml", cwd=tmp_path)
     assert alone.returncode == 2
-    hooked = invoke("audit", "--skip-non-plans", "ci.yaml", "segments.yaml", cwd=tmp_path)
+    hooked = invoke("audit", "--skip-non-plans", "ci.yaml", "corporate.yaml", cwd=tmp_path)
     assert hooked.returncode == 0, hooked.stderr
     notes = [line for line in hooked.stderr.splitlines() if line.startswith("note: ")]
-    assert [n.split(":")[1].strip() for n in notes] == ["ci.yaml", "segments.yaml"]
+    assert [n.split(":")[1].strip() for n in notes] == ["ci.yaml", "corporate.yaml"]
     assert "included fragment" in notes[1]
     quiet = invoke("audit", "-q", "--skip-non-plans", "ci.yaml", cwd=tmp_path)
     assert quiet.returncode == 0 and quiet.stderr == "" and quiet.stdout == ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import yaml
 from conftest import SAMPLES
 
 from strataudit import run
@@ -42,10 +43,11 @@ def test_markdown_folds_more_than_20_findings_and_links_locations(run_cli):
         str(SAMPLES / "acme-defects.yaml"),
         str(SAMPLES / "acme-skeleton.yaml"),
     ).stdout
-    defects = out[out.index("acme-2027-defects): 72") : out.index("acme-skeleton.yaml` (")]
+    n = len(yaml.safe_load((SAMPLES / "expected" / "acme-defects.yaml").read_text()))
+    defects = out[out.index(f"acme-2027-defects): {n}") : out.index("acme-skeleton.yaml` (")]
     skeleton = out[out.index("acme-skeleton.yaml` (") :]
-    assert "<details><summary>72 findings</summary>" in defects
-    assert "findings</summary>" not in skeleton  # 11 findings: not folded
+    assert f"<details><summary>{n} findings</summary>" in defects
+    assert "findings</summary>" not in skeleton  # 12 findings: not folded
     assert (
         "[`sample_plans/acme-skeleton.yaml:37:5`]"
         "(<https://git.example/acme/plans/blob/main/sample_plans/acme-skeleton.yaml#L37>)"

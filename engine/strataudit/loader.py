@@ -386,10 +386,15 @@ def _provenance(plan: Plan, nearest: list[Document], own: list[Document]) -> Pro
 def _fact_paths(data: Any) -> list[PlanPath]:
     """The plan paths of every section and entity that becomes a fact."""
     paths: list[PlanPath] = [s for s in _SECTIONS if data.get(s[0]) is not None]
-    paths += [_plan_steps(data, raw) for _key, raw, _kind in _entity_ids(data)]
-    ms = data.get("market_strategy") or {}
-    for entry in ms.get("positioning") or []:
-        paths.append(("market_strategy", "positioning", IdStep(entry["segment"])))
+    for where in (*_ENTITY_LISTS, ("market_strategy", "positioning")):
+        node: Any = data
+        for step in where:
+            node = node.get(step) if isinstance(node, dict) else None
+        for item in node or ():
+            steps: PlanPath = (*where, IdStep(item[entity_key_field(where[-1])]))
+            paths.append(steps)
+            if where == ("units",):
+                paths += [(*steps, "goals", IdStep(g["id"])) for g in item.get("goals") or ()]
     return paths
 
 
