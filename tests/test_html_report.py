@@ -153,6 +153,21 @@ def test_sample_plans_render_every_section_offline(run_cli, tmp_path):
     assert {"error", "warning", "info", "segmentation", "SEG002", "GOL001"} <= options
 
 
+def test_plans_audited_in_worker_processes_render_too(run_cli, tmp_path):
+    """With --jobs 2 the plans come back from the workers without their parsed documents: the
+    page still renders every plan, and context content is still marked (from the facts)."""
+    plans = [str(SAMPLES / "acme-defects.yaml"), str(SAMPLES / "unit-eu" / "eu-plan.yaml")]
+    _, serial = audit_html(run_cli, tmp_path, *plans)
+    (tmp_path / "serial.html").write_text(serial)
+    out = tmp_path / "report.html"
+    result = run_cli("audit", "--format", "html", "--jobs", "2", "--output", str(out), *plans)
+    assert result.returncode == 1, result.stderr
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+    page = Page(out.read_text(encoding="utf-8"))
+    assert {"plan-1", "plan-2", "p1-spend", "p2-spend"} <= page.ids
+    assert "context" in out.read_text(encoding="utf-8")
+
+
 def test_pictures_link_to_their_findings(run_cli, tmp_path):
     _, html = audit_html(run_cli, tmp_path, str(SAMPLES / "acme-defects.yaml"))
     page = Page(html)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import os
 import signal
 import sys
 import threading
@@ -70,6 +71,17 @@ def _fail(message: str, code: int = 2) -> None:
     sys.exit(code)
 
 
+def _interrupted(message: str, code: int) -> None:
+    """Leave at once after an interrupt: every report write has been undone by then (they are
+    atomic), the engine's children are reaped and `--jobs` workers terminated; what is left
+    are the interpreter's exit handlers, and concurrent.futures' one could print a traceback
+    while waking the stopped pool (seen with --jobs 2 under SIGTERM)."""
+    say(message)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 def guarded(func: F) -> F:
     """Input errors become `file:line:col: message` + hint and exit 2; bugs say so, exit 2;
     SIGINT exits 130 and SIGTERM 143, never a gate's 0 or 1."""
@@ -87,9 +99,9 @@ def guarded(func: F) -> F:
                 traceback.print_exc()
             _fail("\n".join("error: " + p.render() for p in exc.problems))
         except KeyboardInterrupt:
-            _fail("interrupted: no report written", EXIT_INTERRUPTED)
+            _interrupted("interrupted: no report written", EXIT_INTERRUPTED)
         except Terminated:
-            _fail("terminated: no report written", EXIT_TERMINATED)
+            _interrupted("terminated: no report written", EXIT_TERMINATED)
         except (click.ClickException, click.exceptions.Exit, SystemExit):
             raise
         except Exception as exc:

@@ -40,7 +40,9 @@ class Origins:
     def of(self, fact: Fact | dict[str, Any]) -> Origin:
         """Where the entity of `fact` was written."""
         flagged = bool(fact.get("context"))
-        if self.loaded is None:
+        if self.loaded is None or not self.loaded.documents:
+            # a plan sent back by a `--jobs` worker carries no documents (their marks do not
+            # survive pickling): the context mark still comes with the facts
             return Origin(None, flagged)
         file = self.loaded.locator.locate(self.facts.steps[fact["id"]]).file
         if file == self.loaded.file:
