@@ -120,15 +120,16 @@ class Program:
         derives: list[Derive] = []
         for check in self.checks:  # greedy: a chunk grows while it fits, with what it needs
             grown_needed, grown_derives = self._close(needed | check.types, derives)
-            size = len(self.sinks(grown_needed)) + len(grown_derives) + len(chunks[-1]) + 1
+            # a chunk's rules: one sink per needed type, its derivations, its checks
+            size = len(grown_needed) + len(grown_derives) + len(chunks[-1]) + 1
             if size > MAX_RULES_PER_RULESET and chunks[-1]:
                 chunks.append([])
                 grown_needed, grown_derives = self._close(set(check.types), [])
-                size = len(self.sinks(grown_needed)) + len(grown_derives) + 1
+                size = len(grown_needed) + len(grown_derives) + 1
             if size > MAX_RULES_PER_RULESET:
                 raise GrammarError(
                     f"{check.name} needs {len(grown_derives)} derivations and "
-                    f"{len(self.sinks(grown_needed))} fact kinds: more than one engine ruleset "
+                    f"{len(grown_needed)} fact kinds: more than one engine ruleset "
                     f"holds ({MAX_RULES_PER_RULESET} rules at most)"
                 )
             chunks[-1].append(check)
@@ -137,7 +138,8 @@ class Program:
 
     def _chunk(self, checks: list[Check]) -> Chunk:
         needed, derives = self._close({t for c in checks for t in c.types}, [])
-        derives.sort(key=self.derives.index)
+        order = {id(d): i for i, d in enumerate(self.derives)}
+        derives.sort(key=lambda d: order[id(d)])
         return Chunk([*self.sinks(needed), *derives, *checks], frozenset(needed))
 
     def _close(self, needed: set[str], derives: list[Derive]) -> tuple[set[str], list[Derive]]:
@@ -145,12 +147,14 @@ class Program:
         type, transitively. A derivation no check reads (even through other derivations)
         cannot change a finding, so it is never given to the engine."""
         needed, derives = set(needed), list(derives)
+        taken = {id(d) for d in derives}  # by identity: comparing definitions costs a chunk's time
         grew = True
         while grew:
             grew = False
             for derive in self.derives:
-                if derive.produces in needed and derive not in derives:
+                if derive.produces in needed and id(derive) not in taken:
                     derives.append(derive)
+                    taken.add(id(derive))
                     needed.update(derive.types)
                     grew = True
         return needed, derives

@@ -102,7 +102,18 @@ def engine_hash(fact_id: str) -> int:
 # `atoll` (int64), fractions through `atof` (correctly rounded). So every float is written with a
 # fraction before its exponent (`5.0e-05`), and an integer beyond 2**63 as the float it rounds to.
 _INT64 = 2**63 - 1
-_SUSPECT = re.compile(r"[0-9][eE]|[0-9]{19}")  # an exponent, or an integer of 19+ digits
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+# what `json` writes for a float with an exponent (`repr` always signs it: `5e-05`, `1e+16`),
+# and for an integer of 19 digits or more, once every digit reads `0`
+_SUSPECTS = (b"0e-", b"0e+", b"0" * 19)
+
+
+def _suspect(text: str) -> bool:
+    """Whether `json`'s text may hold a number the engine misreads. Digits are mapped to `0`
+    and the patterns found by substring search: 0.25 ms for a typical plan's facts (100 kB of
+    JSON) where a regex scan took 3.4 ms, the engine stage's largest Python cost then."""
+    flat = text.encode("utf-8").translate(_DIGITS_AS_ZERO)
+    return any(suspect in flat for suspect in _SUSPECTS)
 
 
 def engine_number(value: float | int) -> str:
@@ -142,9 +153,7 @@ def engine_dumps(value: Any, **_: Any) -> str:
     or a long integer (rare: plan amounts are mostly plain) is the batch encoded again exactly.
     A match inside a string (a metric named `1e5`) only costs the slow path, never correctness."""
     text = json.dumps(value, ensure_ascii=False)
-    if _SUSPECT.search(text) is None:
-        return text
-    return _engine_json(value)
+    return _engine_json(value) if _suspect(text) else text
 
 
 class _EngineJson:
@@ -287,10 +296,10 @@ class Engine:
         that: 128 checks whose subject patterns branch on distinct fields after one shared test,
         or 257 identical checks, did not fit one ruleset here. Halving finds a size that fits.
         """
-        rules = {
-            item.name: {**json.loads(json.dumps(item.definition)), "run": item.name}
-            for item in chunk
-        }
+        # durable-rules deletes each rule's `run` key and only serialises the rest: a new
+        # top-level dict per rule keeps the compiled program intact (a deep copy cost a third of
+        # building the engine for the catalogue)
+        rules = {item.name: {**item.definition, "run": item.name} for item in chunk}
         ruleset = f"{name}-{len(self.ruleset_names)}"
         try:
             self.host.set_rulesets({ruleset: rules})

@@ -19,7 +19,6 @@ and either
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -90,6 +89,8 @@ class PlanIds:
             return same
         if len(ids) > SUGGEST_AMONG:
             return None
+        import difflib  # only a plan with a dangling reference needs it
+
         close = difflib.get_close_matches(wrong, ids, n=1, cutoff=0.8)
         return close[0] if close else None
 

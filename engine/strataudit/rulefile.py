@@ -20,6 +20,8 @@ from strataudit.errors import InputError, input_error
 from strataudit.grammar import GrammarError, compile_tests
 from strataudit.model import Level
 from strataudit.results import Severity
+from strataudit import snapshot
+from strataudit.document import Mark
 from strataudit.source import Document, load_document
 from strataudit.validation import translate
 
@@ -188,6 +190,18 @@ def load_rule_file(path: Path, display: str, builtin: bool) -> Rule:
     return Rule(spec, display, builtin)
 
 
+def _rule_from_snapshot(path: Path, display: str, data: Any) -> Rule:
+    """A built-in rule from the build's parsed data (`snapshot.py`), checked as a file is;
+    if the check fails, the file is read again for the error's line."""
+    unlocated = Document(display, path, data, Mark(1, 1))
+    try:
+        spec = RuleSpec.model_validate(data)
+        _check_semantics(spec, unlocated)
+    except (ValidationError, InputError):
+        return load_rule_file(path, display, True)
+    return Rule(spec, display, True)
+
+
 def _check_semantics(spec: RuleSpec, doc: Document) -> None:
     """What the schema cannot say: the subject, the category, names used before they are bound."""
 
@@ -354,17 +368,24 @@ def load_pack(directory: Path, builtin: bool = False) -> list[Rule]:
             "rule pack directory not found",
             "point --rules at a directory of rule files (*.yaml)",
         )
-    files = sorted(p for p in directory.rglob("*.yaml") if p.is_file())
     display = (lambda p: f"rules/{p.relative_to(directory)}") if builtin else str
-    return [load_rule_file(p, display(p), builtin) for p in files]
+    return [load_rule_file(p, display(p), builtin) for p in snapshot.rule_files(directory)]
 
 
 @functools.cache
 def _builtin_rules() -> tuple[Rule, ...]:
     """The built-in catalogue, read once per process: it is package data, and its rules are
     frozen; parsing its files costs more than auditing a small plan, which a long-lived process
-    (the service's workers) pays on every run otherwise."""
-    return tuple(load_pack(builtin_rules_dir(), builtin=True))
+    (the service's workers) pays on every run otherwise. An installed package carries the
+    files' parsed data from its build (`snapshot.py`), used while it matches them."""
+    directory = builtin_rules_dir()
+    parsed = snapshot.read(directory)
+    if parsed is None:
+        return tuple(load_pack(directory, builtin=True))
+    return tuple(
+        _rule_from_snapshot(path, f"rules/{path.relative_to(directory)}", data)
+        for path, data in parsed
+    )
 
 
 def load_ruleset(extra_packs: tuple[Path, ...] = ()) -> RuleSet:
