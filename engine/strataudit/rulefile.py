@@ -15,13 +15,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from strataudit import snapshot
 from strataudit.contract import TRIGGER_NAME
+from strataudit.document import Mark
 from strataudit.errors import InputError, input_error
 from strataudit.grammar import GrammarError, compile_tests
 from strataudit.model import Level
 from strataudit.results import Severity
-from strataudit import snapshot
-from strataudit.document import Mark
 from strataudit.source import Document, load_document
 from strataudit.validation import translate
 
@@ -376,9 +376,13 @@ def load_pack(directory: Path, builtin: bool = False) -> list[Rule]:
 def _builtin_rules() -> tuple[Rule, ...]:
     """The built-in catalogue, read once per process: it is package data, and its rules are
     frozen; parsing its files costs more than auditing a small plan, which a long-lived process
-    (the service's workers) pays on every run otherwise. An installed package carries the
-    files' parsed data from its build (`snapshot.py`), used while it matches them."""
-    directory = builtin_rules_dir()
+    (the service's workers) pays on every run otherwise."""
+    return load_catalogue(builtin_rules_dir())
+
+
+def load_catalogue(directory: Path) -> tuple[Rule, ...]:
+    """The built-in rules under `directory`: from the build's parsed data while it matches the
+    files (`snapshot.py`), else from the files; the same rules and errors either way."""
     parsed = snapshot.read(directory)
     if parsed is None:
         return tuple(load_pack(directory, builtin=True))
