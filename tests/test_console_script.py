@@ -25,6 +25,18 @@ def test_entry_point_exit_codes_and_no_traceback(run_script):
     assert "Traceback" not in bad.stderr
 
 
+def test_the_script_leaves_only_after_its_output_is_complete(run_script, tmp_path):
+    """The console script skips the interpreter's shutdown (`cli.console`): what it printed
+    beyond a pipe's buffer, and the files it wrote, are all there, with the gate's code."""
+    report = tmp_path / "r.sarif"
+    result = run_script("audit", "--format", "json", "--report", f"sarif={report}", str(SAMPLES))
+    assert result.returncode == 1 and len(result.stdout) > 65536
+    assert json.loads(result.stdout)["summary"]["findings"] > 0
+    assert json.loads(report.read_text())["runs"]
+    for args in (("rules", "list"), ("audit", "--help")):
+        assert run_script(*args).returncode == 0
+
+
 def test_standard_input_through_the_script(run_script):
     text = (SAMPLES / "acme-defects.yaml").read_text()
     result = run_script("audit", "--format", "json", "-", stdin=text)

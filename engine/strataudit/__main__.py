@@ -1,5 +1,5 @@
 """`python -m strataudit` runs the command line."""
 
-from strataudit.cli import main
+from strataudit.cli import console
 
-main()
+console()

@@ -173,6 +173,41 @@ def main() -> None:
     """Audit marketing strategy plans against a catalogue of declarative rules."""
 
 
+# Commands left to Python's own shutdown: the service's server and database pool stop in their
+# handlers, which a hard exit would skip.
+_CLEAN_EXIT = frozenset({"serve"})
+
+
+def console() -> None:
+    """The `strataudit` console script (and `python -m strataudit`): `main`, then leave without
+    tearing the interpreter down.
+
+    When a command has returned, everything it writes is written and closed (reports
+    atomically, with a rename); Python's shutdown would only free every object and module:
+    70 M of a one-plan audit's 1,500 M instructions (callgrind). mypy leaves the same way.
+    Standard output and error are flushed first; a flush that fails (a closed pipe) exits
+    120, as Python's own shutdown does."""
+    try:
+        main()
+        code: object = 0
+    except SystemExit as exc:
+        code = exc.code
+    command = next((arg for arg in sys.argv[1:] if not arg.startswith("-")), None)
+    if command in _CLEAN_EXIT:
+        sys.exit(code)
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):  # `sys.exit("message")`: Python prints it and exits 1
+        print(code, file=sys.stderr)
+        code = 1
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        code = code or 120
+    os._exit(code)
+
+
 def _absolute_url(value: str | None) -> str | None:
     """`--docs-url` must be an absolute URL: SARIF viewers open it as it is."""
     from urllib.parse import urlsplit
