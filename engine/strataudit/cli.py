@@ -187,9 +187,10 @@ def console() -> None:
     70 M of a one-plan audit's 1,500 M instructions (callgrind). mypy leaves the same way.
     Standard output and error are flushed first; a flush that fails (a closed pipe) exits
     120, as Python's own shutdown does."""
+    code: str | int | None
     try:
         main()
-        code: object = 0
+        code = 0
     except SystemExit as exc:
         code = exc.code
     command = next((arg for arg in sys.argv[1:] if not arg.startswith("-")), None)
