@@ -194,3 +194,24 @@ def test_result_types_document_their_fields():
 
 def test_version_is_in_one_place():
     assert strataudit.__version__ in Path(ROOT / "pyproject.toml").read_text()
+
+
+def test_runs_with_the_same_rules_share_one_compiled_engine(tmp_path):
+    """The compiled-engine cache (`runner.auditor_for`): the same rules reuse one engine, and any
+    change to what they compile to (a severity override, an edited pack rule) makes another."""
+    from strataudit.rulefile import load_ruleset
+    from strataudit.runner import auditor_for
+
+    shipped = load_ruleset()
+    assert auditor_for(shipped) is auditor_for(load_ruleset())
+    overridden = shipped.with_severities({"GOL001": "info"})
+    assert auditor_for(overridden) is not auditor_for(shipped)
+    assert auditor_for(overridden) is auditor_for(shipped.with_severities({"GOL001": "info"}))
+    pack = tmp_path / "pack" / "custom"
+    pack.mkdir(parents=True)
+    rule = ROOT / "tests" / "fixtures" / "packs" / "one_rule.yaml"
+    (pack / "one.yaml").write_text(rule.read_text())
+    first = auditor_for(load_ruleset((tmp_path / "pack",)))
+    assert auditor_for(load_ruleset((tmp_path / "pack",))) is first
+    (pack / "one.yaml").write_text(rule.read_text().replace("severity: warning", "severity: info"))
+    assert auditor_for(load_ruleset((tmp_path / "pack",))) is not first

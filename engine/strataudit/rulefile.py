@@ -161,6 +161,15 @@ class Rule:
     def cases(self) -> list[Case]:
         return list(self.spec.cases) or [Case()]
 
+    @property
+    def fingerprint(self) -> str:
+        """What the rule's compiled form depends on (the compiled-engine cache's key): a built-in
+        rule as shipped is its id, since the catalogue is read once per process and frozen;
+        any other rule (a pack's, or a severity override) is its file and whole spec."""
+        if self.builtin and _shipped_specs().get(self.spec.id) is self.spec:
+            return f"builtin\x1f{self.spec.id}"
+        return f"{self.file}\x1f{self.builtin}\x1f{self.spec.model_dump_json()}"
+
     def applies_at(self, level: str) -> bool:
         """Whether the rule runs on a plan of this `plan.level` (the engine decides it through
         the trigger; this answers the checklist's "not applicable at this level")."""
@@ -378,6 +387,11 @@ def _builtin_rules() -> tuple[Rule, ...]:
     frozen; parsing its files costs more than auditing a small plan, which a long-lived process
     (the service's workers) pays on every run otherwise."""
     return load_catalogue(builtin_rules_dir())
+
+
+@functools.cache
+def _shipped_specs() -> dict[str, RuleSpec]:
+    return {rule.id: rule.spec for rule in _builtin_rules()}
 
 
 def load_catalogue(directory: Path) -> tuple[Rule, ...]:

@@ -85,11 +85,9 @@ def auditor_for(ruleset: RuleSet, placeholders: frozenset[str] = frozenset()) ->
     rules: compiling is cheap, but the engine never gives back the memory of a ruleset it
     holds (about 12 MiB each), so a service or a test suite making an engine per run grows.
     An engine whose failed plans hold many sessions is replaced (they are never reused)."""
-    key = hashlib.sha256(
-        "\n".join(
-            f"{r.file}\x1f{r.builtin}\x1f{r.spec.model_dump_json()}" for r in ruleset
-        ).encode()
-    ).hexdigest() + "".join(f"\x1f{p}" for p in sorted(placeholders))
+    key = hashlib.sha256("\n".join(r.fingerprint for r in ruleset).encode()).hexdigest() + "".join(
+        f"\x1f{p}" for p in sorted(placeholders)
+    )
     cached = _AUDITORS.get(key)
     if cached is None or cached.engine.live_sessions() >= RETIRE_AT:
         _AUDITORS[key] = Auditor(ruleset, placeholders)
