@@ -85,3 +85,23 @@ def run_script():
         )
 
     return run
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """With pytest-xdist (`--dist loadgroup`, see pyproject.toml): the tests that share a
+    module-scoped fixture (a running server, an installed action, a rendered report) form one
+    group, per value of a module-scoped parameter (the service's backend), so that each such
+    fixture is set up once, on one worker, as it is in a single process; every other test
+    goes to whichever worker is free."""
+    for item in items:
+        if item.get_closest_marker("xdist_group"):
+            continue
+        info = getattr(item, "_fixtureinfo", None)
+        defs = info.name2fixturedefs if info is not None else {}
+        shared = sorted(name for name, fds in defs.items() if fds and fds[-1].scope == "module")
+        if not shared:
+            continue
+        callspec = getattr(item, "callspec", None)
+        params = callspec.params if callspec is not None else {}
+        values = [f"{name}={params[name]}" for name in shared if name in params]
+        item.add_marker(pytest.mark.xdist_group(":".join([item.nodeid.split("::")[0], *values])))
