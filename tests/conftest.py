@@ -87,12 +87,33 @@ def run_script():
     return run
 
 
+# The longest tests (measured: 5 to 45 s each), started first, longest first, so that the
+# workers do not end waiting on one of them: these (node id prefixes), then the other `slow`.
+LONG = (
+    "tests/service/test_faults.py::test_2000_audits_from_16_clients_on_postgresql",
+    "tests/test_precommit.py::test_the_hook_through_pre_commit_try_repo",
+    "tests/fuzz/test_pipeline.py::test_any_batch_ends_as_the_contract_says",
+    "tests/test_action.py::",
+    "tests/fuzz/test_invariance.py::",
+    "tests/test_rule_packs.py::test_builtin_rules_test_passes",
+)
+
+
+def _rank(item: pytest.Item) -> int:
+    for rank, prefix in enumerate(LONG):
+        if item.nodeid.startswith(prefix):
+            return rank
+    return len(LONG) + (item.get_closest_marker("slow") is None)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """With pytest-xdist (`--dist loadgroup`, see pyproject.toml): the tests that share a
     module-scoped fixture (a running server, an installed action, a rendered report) form one
     group, per value of a module-scoped parameter (the service's backend), so that each such
     fixture is set up once, on one worker, as it is in a single process; every other test
-    goes to whichever worker is free."""
+    goes to whichever worker is free. The longest tests come first (a stable sort: otherwise
+    the order is the files')."""
+    items.sort(key=_rank)
     for item in items:
         if item.get_closest_marker("xdist_group"):
             continue
