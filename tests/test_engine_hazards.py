@@ -186,17 +186,35 @@ actions:
 
 
 def test_session_ids_are_distinct_by_hash_and_state_is_deleted():
-    """Hazards 3 and 6: more plans than the 1,024 live-session limit, one engine."""
+    """Hazards 3 and 6: more plans than the 1,024 live-session limit, one engine.
+
+    Audits run each plan in a child forked from the never-used engine (`run_isolated`), so the
+    sessions of one engine are consumed only by the in-process `Engine.run` (probes, no fork):
+    that is where each clean plan's session must be emptied and its sid reused. The 1,100 runs
+    happen in-process in one forked child (the retraction they do is what the hazards table
+    says can read uninitialised memory: a crash there must not end the test session); checked
+    to fail when the emptying or the reuse is removed from `Engine.run`."""
+    from strataudit import forked
+
     auditor = Auditor(RULESET.select(("SEG002",)))
-    pool = auditor.engine._free
+    pool = list(auditor.engine._free)
     assert len({fnv32(s) for s in pool}) == len(pool)
-    target = Target(
-        None, "p.yaml", "strataudit: 1\nplan: {id: x}\nproducts: [{id: P1, name: One}]\n"
-    )
-    for _ in range(MAX_LIVE_SESSIONS + 76):
-        result = auditor.audit(target)
+    text = "strataudit: 1\nplan: {id: x}\nproducts: [{id: P1, name: One}]\n"
+    base = build_facts(load_plan(None, "p.yaml", text).plan)
+
+    def plans() -> tuple[int, int]:
+        for _ in range(MAX_LIVE_SESSIONS + 76):
+            matches = auditor.engine.run(base.for_engine(), trigger=base.trigger)
+            assert [m.rule_id for m in matches] == ["SEG002"]
+        return auditor.engine.live_sessions(), auditor.engine._ids.minted
+
+    live, minted = forked.call(plans)
+    assert live <= 1  # the last plan's, emptied before the next
+    assert minted <= 3, "sids are reused, not minted per plan"
+    for _ in range(3):  # and audits, each in its own child, leave this engine untouched
+        result = auditor.audit(Target(None, "p.yaml", text))
         assert [f.rule for f in result.findings] == ["SEG002"]
-    assert auditor.engine.live_sessions() <= 1  # the last plan's, emptied before the next
+    assert auditor.engine.live_sessions() == 0 and auditor.engine._free == pool
 
 
 def test_more_rules_than_share_a_first_test_safely(tmp_path):

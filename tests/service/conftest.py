@@ -92,6 +92,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class PortTaken(Exception):
+    """The port chosen was bound by another process before the server bound it."""
+
+
 class Server:
     """One `strataudit serve` process on 127.0.0.1."""
 
@@ -104,6 +108,19 @@ class Server:
         self.log_file = tempfile.TemporaryFile()  # noqa: SIM115 (read after the process ends)
 
     def start(self) -> Server:
+        """Start the server and wait until it is ready. A free port can be taken by another
+        process (a parallel test worker) before the server binds it: then another port."""
+        for _ in range(3):
+            try:
+                return self._start()
+            except PortTaken:
+                self.port = free_port()
+                self.url = f"http://127.0.0.1:{self.port}"
+        raise AssertionError("no free port was bound in three tries")
+
+    def _start(self) -> Server:
+        self.log_file.seek(0)
+        self.log_file.truncate()
         command = [
             *strataudit(),
             "serve",
@@ -121,6 +138,8 @@ class Server:
         deadline = time.monotonic() + START_DEADLINE
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                if "address already in use" in self.stderr().lower():
+                    raise PortTaken(self.port)
                 raise AssertionError(f"the server exited: {self.stderr()[-3000:]!r}")
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(self.url + "/readyz", timeout=2).status_code == 200:

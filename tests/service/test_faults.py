@@ -5,7 +5,8 @@
 - a plan that runs past `--audit-timeout`: 503 and a fresh worker;
 - `kill -9` of the server during a burst, then a restart on the same record: every decision
   answered 201 is there and complete, and every decision there is complete;
-- 2,000 audits from 16 clients: exactly 2,000 decisions, none lost, none twice.
+- 2,000 audits from 16 clients (PostgreSQL; 200 on SQLite): exactly that many decisions, none
+  lost, none twice.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import Any
 import httpx
 import pytest
 
-from .conftest import ROOT, SAMPLES, Api, Server, make_tokens
+from .conftest import ROOT, SAMPLES, Api, Server, make_tokens, postgres_database
 
 SKELETON = (SAMPLES / "acme-skeleton.yaml").read_bytes()
 
@@ -206,11 +207,11 @@ def test_kill_9_of_the_server_mid_burst_then_a_graceful_stop(database: str) -> N
         restarted.stop()
 
 
-@pytest.mark.slow
-def test_2000_audits_from_16_clients(database: str) -> None:
+def _burst(database: str, total: int, clients: int) -> None:
+    """`total` audits from `clients` concurrent clients, each with its own idempotency key:
+    exactly `total` decisions answered and in the record, none lost, none twice."""
     server = Server(database).start()
     tokens = make_tokens(server, database)
-    total, clients = 2000, 16
     keys = [uuid.uuid4().hex for _ in range(total)]
     deadline = time.monotonic() + 300
 
@@ -246,3 +247,18 @@ def test_2000_audits_from_16_clients(database: str) -> None:
     mine = {i: r for i, r in record.items() if r["idempotency_key"] in set(keys)}
     assert set(mine) == set(ids)
     assert sorted(r["idempotency_key"] for r in mine.values()) == sorted(keys)
+
+
+# The 2,000-audit load runs on PostgreSQL, the backend of several replicas sharing one record
+# (docs/service.md), where concurrent writers from separate processes meet; on SQLite, the
+# default, a burst of 200 from the same 16 clients (eight times the 2 workers) makes the same
+# exact count, while the kill -9 and fault tests above run on both (the 2,000 on SQLite took
+# 31 s of the suite's time here).
+@pytest.mark.slow
+def test_2000_audits_from_16_clients_on_postgresql() -> None:
+    with postgres_database() as url:
+        _burst(url, 2000, 16)
+
+
+def test_200_audits_from_16_clients_on_sqlite(tmp_path: Path) -> None:
+    _burst(f"sqlite:///{tmp_path / 'record.db'}", 200, 16)
