@@ -22,6 +22,9 @@ from conftest import ROOT, SAMPLES
 from snapshot import index_unreachable, snapshot
 from test_ci_formats import parse_command
 
+# pip installs the action into a fresh environment: the slow set (CI runs it).
+pytestmark = pytest.mark.slow
+
 EXPRESSION = re.compile(r"\$\{\{\s*([^}]+?)\s*\}\}")
 
 

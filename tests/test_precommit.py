@@ -66,6 +66,7 @@ def test_the_hook_definition_is_what_pre_commit_reads():
     assert everything["pass_filenames"] is False
 
 
+@pytest.mark.slow  # pre-commit builds its own environment for the hook
 def test_the_hook_through_pre_commit_try_repo(tmp_path):
     pre_commit = Path(sys.executable).parent / "pre-commit"
     if not pre_commit.exists():

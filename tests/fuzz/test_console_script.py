@@ -4,11 +4,16 @@ forked click runner is a faithful stand-in)."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 
 from fuzz import strategies as fz
 from fuzz.harness import examples, run_inprocess, run_subprocess
 from fuzz.properties import check_sane, fingerprints
+
+# Hypothesis over the whole pipeline, a few thousand plans in all: the slow set (CI runs it;
+# tests/fuzz/test_regressions.py keeps every crasher found in the quick set).
+pytestmark = pytest.mark.slow
 
 
 @examples(6)

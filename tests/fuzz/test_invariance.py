@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -14,6 +15,10 @@ from fuzz import strategies as fz
 from fuzz.harness import Outcome, examples, run_inprocess
 from fuzz.notation import SPELLINGS
 from fuzz.properties import check_sane, fingerprints
+
+# Hypothesis over the whole pipeline, a few thousand plans in all: the slow set (CI runs it;
+# tests/fuzz/test_regressions.py keeps every crasher found in the quick set).
+pytestmark = pytest.mark.slow
 
 
 @st.composite

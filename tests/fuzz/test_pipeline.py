@@ -5,12 +5,17 @@ Cases are audited in batches (see `strategies.batches`)."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import assume, given
 
 from fuzz import strategies as fz
 from fuzz.harness import examples, run_inprocess
 from fuzz.known import active
 from fuzz.properties import check_sane
+
+# Hypothesis over the whole pipeline, a few thousand plans in all: the slow set (CI runs it;
+# tests/fuzz/test_regressions.py keeps every crasher found in the quick set).
+pytestmark = pytest.mark.slow
 
 
 @examples(120)

@@ -29,6 +29,9 @@ import pytest
 
 from .conftest import ROOT, SAMPLES, Api, Server, make_tokens, postgres_database
 
+# Loads, kills and time limits against real servers: the slow set (CI runs it; see README).
+pytestmark = pytest.mark.slow
+
 SKELETON = (SAMPLES / "acme-skeleton.yaml").read_bytes()
 
 
@@ -151,7 +154,6 @@ def _complete(database: str) -> dict[str, dict[str, Any]]:
     return out
 
 
-@pytest.mark.slow
 def test_kill_9_of_the_server_mid_burst_then_a_graceful_stop(database: str) -> None:
     """After the kill and the restart, SIGTERM during an audit: the audit is finished,
     answered and recorded before the server exits."""
@@ -254,7 +256,6 @@ def _burst(database: str, total: int, clients: int) -> None:
 # default, a burst of 200 from the same 16 clients (eight times the 2 workers) makes the same
 # exact count, while the kill -9 and fault tests above run on both (the 2,000 on SQLite took
 # 31 s of the suite's time here).
-@pytest.mark.slow
 def test_2000_audits_from_16_clients_on_postgresql() -> None:
     with postgres_database() as url:
         _burst(url, 2000, 16)
