@@ -377,8 +377,13 @@ def load_pack(directory: Path, builtin: bool = False) -> list[Rule]:
             "rule pack directory not found",
             "point --rules at a directory of rule files (*.yaml)",
         )
-    display = (lambda p: f"rules/{p.relative_to(directory)}") if builtin else str
+    display = (lambda p: _builtin_name(directory, p)) if builtin else str
     return [load_rule_file(p, display(p), builtin) for p in snapshot.rule_files(directory)]
+
+
+def _builtin_name(directory: Path, path: Path) -> str:
+    """How reports name a built-in rule's file: `rules/goals/GOL001.yaml`."""
+    return f"rules/{path.relative_to(directory)}"
 
 
 @functools.cache
@@ -401,8 +406,7 @@ def load_catalogue(directory: Path) -> tuple[Rule, ...]:
     if parsed is None:
         return tuple(load_pack(directory, builtin=True))
     return tuple(
-        _rule_from_snapshot(path, f"rules/{path.relative_to(directory)}", data)
-        for path, data in parsed
+        _rule_from_snapshot(path, _builtin_name(directory, path), data) for path, data in parsed
     )
 
 
